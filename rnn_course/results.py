@@ -1,0 +1,49 @@
+"""`record`: a lesson states its key results so that `run-all` can collect them (lesson 01).
+
+A recorded result is shown as a labelled line and carried in the cell's output under
+`RESULT_MIME`, so the executed notebook itself holds it; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from IPython.display import display
+
+RESULT_MIME = "application/vnd.rnn-course.result+json"
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def record(name: str, value, unit: str = "") -> None:
+    """Record one key result of a lesson: `name` (an identifier), a number or short text, a unit."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be an identifier such as 'test_accuracy', got {name!r}")
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = float(value) if not isinstance(value, numbers.Integral) else int(value)
+    elif not isinstance(value, str):
+        raise TypeError(
+            f"value must be a number or a string, got {type(value).__name__}"
+            " (for a one-element tensor, pass tensor.item())"
+        )
+    if not isinstance(unit, str):
+        raise TypeError(f"unit must be a string, got {type(unit).__name__}")
+    text = f"recorded {name} = {_format(value)}" + (f" {unit}" if unit else "")
+    display(
+        {"text/plain": text, RESULT_MIME: {"name": name, "value": value, "unit": unit}}, raw=True
+    )
+
+
+def results_of(notebook) -> dict[str, dict]:
+    """The results recorded in an executed notebook (an nbformat node): name -> {value, unit}."""
+    found = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            payload = output.get("data", {}).get(RESULT_MIME)
+            if payload:
+                found[payload["name"]] = {"value": payload["value"], "unit": payload["unit"]}
+    return found

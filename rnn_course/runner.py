@@ -1,0 +1,121 @@
+"""`run-all`: execute every lesson in order, each in a fresh kernel, and report the results."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from .notebook import STAMP_KEY, code_hash
+from .results import results_of
+from .settings import QUICK_ENV, REPO_ROOT
+
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+
+
+def lessons(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The lesson notebooks in `folder`, in order (01_..., 02_...)."""
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _first_error_line(exc: Exception) -> str:
+    if isinstance(exc, CellExecutionError):
+        return f"{exc.ename}: {exc.evalue}".strip()[:300]
+    return f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
+
+
+def run_lesson(path: Path, quick: bool, timeout: int = 1800) -> tuple[nbformat.NotebookNode, dict]:
+    """Execute one lesson from a fresh kernel in its own folder; return the notebook and a report."""
+    notebook = nbformat.read(path, as_version=4)
+    os.environ[QUICK_ENV] = "1" if quick else "0"
+    os.environ["TQDM_DISABLE"] = "1"  # progress bars are for people; batch runs store none
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    error = ""
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        error = _first_error_line(exc)
+    report = {
+        "lesson": path.stem,
+        "status": "failed" if error else "ok",
+        "error": error,
+        "mode": "quick" if quick else "full",
+        "wall_time_s": round(time.perf_counter() - start, 1),
+        "results": results_of(notebook),
+    }
+    return notebook, report
+
+
+def stamp(notebook: nbformat.NotebookNode, report: dict) -> None:
+    """Mark executed outputs with the hash of the code that made them, the mode and the results."""
+    notebook.metadata[STAMP_KEY] = {
+        "code_hash": code_hash(notebook),
+        "mode": report["mode"],
+        "wall_time_s": report["wall_time_s"],
+        "results": report["results"],
+    }
+
+
+def format_table(reports: list[dict]) -> str:
+    """A plain-text table: lesson, status, wall time, recorded results."""
+    rows = [("lesson", "status", "time (s)", "results")]
+    for r in reports:
+        results = ", ".join(
+            f"{name}={_short(item['value'])}{(' ' + item['unit']) if item['unit'] else ''}"
+            for name, item in r["results"].items()
+        )
+        rows.append((r["lesson"], r["status"], f"{r['wall_time_s']:.1f}", r["error"] or results))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3]
+        for row in rows
+    )
+
+
+def _short(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def run_all(
+    quick: bool = False,
+    inplace: bool = False,
+    out_dir: Path = REPO_ROOT / "build" / "run-all",
+    only: list[str] | None = None,
+    folder: Path = NOTEBOOKS_DIR,
+) -> list[dict]:
+    """Run the lessons (all, or those whose names start with an entry of `only`) in order.
+
+    Executed copies go to `out_dir` (with `inplace`, back into the lessons, stamped), and so
+    does `results.json`. Returns one report per lesson.
+    """
+    paths = lessons(folder)
+    if only:
+        paths = [p for p in paths if any(p.stem.startswith(prefix) for prefix in only)]
+        if not paths:
+            raise ValueError(f"no lesson in {folder} starts with any of {only}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    reports = []
+    for path in paths:
+        print(f"running {path.name} ({'quick' if quick else 'full'} mode) ...", flush=True)
+        notebook, report = run_lesson(path, quick)
+        reports.append(report)
+        print(format_table([report]).splitlines()[1], flush=True)
+        if inplace and report["status"] == "ok":
+            stamp(notebook, report)
+            nbformat.write(notebook, path)
+        else:
+            nbformat.write(notebook, out_dir / path.name)
+        (out_dir / "results.json").write_text(json.dumps(reports, indent=2) + "\n")
+    return reports

@@ -1,0 +1,90 @@
+"""Course-wide settings: quick or full mode, device, seeds and the data root (lesson 01)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+T = TypeVar("T")
+
+QUICK_ENV = "RNN_COURSE_QUICK"
+DATA_ENV = "RNN_COURSE_DATA"
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+
+
+def is_quick() -> bool:
+    """True when `RNN_COURSE_QUICK` asks for quick mode (1/true/yes); full mode otherwise."""
+    value = os.environ.get(QUICK_ENV, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{QUICK_ENV} is {value!r}; expected 1 (quick mode) or 0 (full mode)")
+
+
+def mode() -> str:
+    """'quick' or 'full'."""
+    return "quick" if is_quick() else "full"
+
+
+def pick(*, full: T, quick: T) -> T:
+    """Return `full` in full mode and `quick` in quick mode: the one place a lesson sizes itself."""
+    return quick if is_quick() else full
+
+
+def on_colab() -> bool:
+    """True inside a Google Colab runtime."""
+    return "google.colab" in sys.modules
+
+
+def get_device() -> torch.device:
+    """The fastest device available: CUDA, then Apple's MPS, then the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python's `random`, NumPy and torch (CPU and every GPU) with `seed`."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def data_root() -> Path:
+    """Where datasets live: `$RNN_COURSE_DATA`, else `/content/data` on Colab, else `data/`.
+
+    `data/` is at the repository root when the package is installed from a clone
+    (`pip install -e .`), and in the current directory otherwise.
+    """
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV]).expanduser().resolve()
+    if on_colab():
+        return Path("/content/data")
+    if (REPO_ROOT / "pyproject.toml").is_file():
+        return REPO_ROOT / "data"
+    return Path.cwd() / "data"
+
+
+def setup(seed: int = 0) -> torch.device:
+    """The setup cell's work: pick the device, seed everything, print one summary line."""
+    device = get_device()
+    seed_everything(seed)
+    print(
+        f"device: {device} | mode: {mode()} | python {platform.python_version()}"
+        f" | torch {torch.__version__} | seed {seed}"
+    )
+    return device
