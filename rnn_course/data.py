@@ -8,6 +8,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import zlib
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -136,7 +137,7 @@ def _decompress_archives(raw: Path) -> None:
             with gzip.open(archive, "rb") as src, os.fdopen(fd, "wb") as dst:
                 shutil.copyfileobj(src, dst)
             os.replace(tmp, target)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
             Path(tmp).unlink(missing_ok=True)
             if isinstance(exc, PermissionError):
                 raise PermissionError(

@@ -39,6 +39,7 @@ def run_lesson(path: Path, quick: bool, timeout: int = 1800) -> tuple[nbformat.N
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter in the table
     )
     start = time.perf_counter()
     error = ""

@@ -1,0 +1,71 @@
+import json
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from rnn_course.__main__ import main
+from rnn_course.notebook import STAMP_KEY, code_hash
+from rnn_course.runner import run_all
+
+
+def _lesson(folder, name, *sources):
+    notebook = new_notebook(cells=[new_code_cell(s) for s in sources])
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(notebook, folder / f"{name}.ipynb")
+    return folder / f"{name}.ipynb"
+
+
+@pytest.fixture
+def lessons(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    good = _lesson(
+        folder,
+        "01_good",
+        "from rnn_course import pick, record",
+        "record('answer', pick(full=42, quick=1))",
+    )
+    bad = _lesson(folder, "02_bad", "raise ValueError('lesson broke')")
+    return folder, good, bad
+
+
+def test_run_all_reports_each_lesson_and_never_touches_them(lessons, tmp_path):
+    folder, good, bad = lessons
+    before = good.read_text()
+    reports = run_all(quick=True, out_dir=tmp_path / "out", folder=folder)
+    assert [r["lesson"] for r in reports] == ["01_good", "02_bad"]
+    assert reports[0]["status"] == "ok" and reports[0]["results"] == {
+        "answer": {"value": 1, "unit": ""}
+    }
+    assert reports[1]["status"] == "failed" and "ValueError: lesson broke" in reports[1]["error"]
+    assert good.read_text() == before
+    assert json.loads((tmp_path / "out" / "results.json").read_text()) == reports
+    executed = nbformat.read(tmp_path / "out" / "01_good.ipynb", as_version=4)
+    assert executed.cells[1].outputs
+
+
+def test_inplace_stamps_the_outputs_with_the_code_hash(lessons, tmp_path):
+    folder, good, _ = lessons
+    run_all(quick=False, inplace=True, out_dir=tmp_path / "out", folder=folder, only=["01"])
+    notebook = nbformat.read(good, as_version=4)
+    stamp = notebook.metadata[STAMP_KEY]
+    assert stamp["mode"] == "full" and stamp["results"]["answer"]["value"] == 42
+    assert stamp["code_hash"] == code_hash(notebook)
+    notebook.cells[1].source += "  # edited"
+    assert code_hash(notebook) != stamp["code_hash"], (
+        "an edit of the code must make the outputs stale"
+    )
+
+
+def test_command_line_exits_non_zero_when_a_lesson_fails(lessons, tmp_path, capsys):
+    folder, _, _ = lessons
+    options = ["run-all", "--quick", "--lessons", str(folder), "--out", str(tmp_path / "out")]
+    assert main([*options, "01"]) == 0
+    assert main(options) == 1
+    table = capsys.readouterr().out
+    assert "01_good" in table and "02_bad" in table and "failed" in table
