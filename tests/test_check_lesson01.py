@@ -31,8 +31,13 @@ def test_cross_entropy_accepts_the_solution_and_names_mistakes():
     with pytest.raises(CheckFailed, match="without the log"):
         check.cross_entropy_from_logits(lambda z, y: -z.softmax(1)[torch.arange(len(y)), y].mean())
     with pytest.raises(CheckFailed, match="over the batch"):
-        check.cross_entropy_from_logits(lambda z, y: -z.log_softmax(0)[torch.arange(len(y)), y].mean())
-    unstable = lambda z, y: -(z.exp() / z.exp().sum(1, keepdim=True)).log()[torch.arange(len(y)), y].mean()  # noqa: E731
+        check.cross_entropy_from_logits(
+            lambda z, y: -z.log_softmax(0)[torch.arange(len(y)), y].mean()
+        )
+
+    def unstable(z, y):
+        return -(z.exp() / z.exp().sum(1, keepdim=True)).log()[torch.arange(len(y)), y].mean()
+
     with pytest.raises(CheckFailed, match="large logits"):
         check.cross_entropy_from_logits(unstable)
 

@@ -33,12 +33,16 @@ def test_seasonal_naive_accepts_the_reference_and_names_mistakes():
     with pytest.raises(CheckFailed, match="that is the naive forecast"):
         check.seasonal_naive_forecast(lambda h, n, s: h[-1].repeat(n))
     with pytest.raises(CheckFailed, match="forecast for horizon 5, season 4 is wrong"):
-        check.seasonal_naive_forecast(lambda h, n, s: h[-n:] if n <= len(h) else h[-s:].repeat(3)[:n])
+        check.seasonal_naive_forecast(
+            lambda h, n, s: h[-n:] if n <= len(h) else h[-s:].repeat(3)[:n]
+        )
 
 
 def test_standardize_accepts_both_std_definitions_and_names_leaks():
     check.standardize(lambda a, b: ((a - a.mean()) / a.std(), (b - a.mean()) / a.std()))
-    check.standardize(lambda a, b: ((a - a.mean()) / a.std(correction=0), (b - a.mean()) / a.std(correction=0)))
+    check.standardize(
+        lambda a, b: ((a - a.mean()) / a.std(correction=0), (b - a.mean()) / a.std(correction=0))
+    )
 
     def leaky(train, test):
         both = torch.cat([train, test])

@@ -12,7 +12,9 @@ from rnn_course.settings import data_root
 
 MNIST_RAW = data_root() / "MNIST" / "raw"
 needs_mnist = pytest.mark.skipif(
-    not any((MNIST_RAW / f"{name}{ext}").exists() for name in data.MNIST_FILES for ext in ("", ".gz")),
+    not any(
+        (MNIST_RAW / f"{name}{ext}").exists() for name in data.MNIST_FILES for ext in ("", ".gz")
+    ),
     reason=f"the MNIST files are not in {MNIST_RAW} (set RNN_COURSE_DATA)",
 )
 
@@ -45,7 +47,12 @@ def test_make_windows_pairs_each_window_with_the_values_after_it():
 @pytest.mark.parametrize(
     ("series", "window", "error", "message"),
     [
-        (torch.zeros(3, 2), 2, ValueError, r"series must be 1-D with shape \(time,\), got a 2-D tensor"),
+        (
+            torch.zeros(3, 2),
+            2,
+            ValueError,
+            r"series must be 1-D with shape \(time,\), got a 2-D tensor",
+        ),
         ("abc", 2, TypeError, "series must be a tensor, a NumPy array or a list of numbers"),
         (torch.zeros(5), 0, ValueError, "window must be a positive int, got int 0"),
         (torch.zeros(5), 5, ValueError, "series has 5 values, too few for window=5 and horizon=1"),
@@ -139,7 +146,9 @@ def test_mnist_corrupted_content_and_archive_are_named(tmp_path):
     content = bytearray(images_file.read_bytes())
     content[1000] ^= 0xFF
     images_file.write_bytes(bytes(content))
-    with pytest.raises(ValueError, match="t10k-images-idx3-ubyte has the right size but the wrong content"):
+    with pytest.raises(
+        ValueError, match="t10k-images-idx3-ubyte has the right size but the wrong content"
+    ):
         data.load_mnist("test", root=tmp_path)
 
     images_file.unlink()

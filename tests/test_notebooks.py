@@ -20,7 +20,9 @@ def test_stored_outputs_are_fresh_full_mode_outputs(path):
     command = f"python -m rnn_course run-all --inplace {path.stem[:2]}"
     stamp = notebook.metadata.get(STAMP_KEY)
     assert stamp, f"{path.name} has no stored outputs: run `{command}`"
-    assert stamp["mode"] == "full", f"{path.name} stores {stamp['mode']}-mode outputs: run `{command}`"
+    assert stamp["mode"] == "full", (
+        f"{path.name} stores {stamp['mode']}-mode outputs: run `{command}`"
+    )
     assert stamp["code_hash"] == code_hash(notebook), (
         f"{path.name}: its code changed after its outputs were made: run `{command}`"
     )

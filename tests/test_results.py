@@ -28,7 +28,9 @@ def test_results_are_read_back_from_an_executed_notebook():
     notebook = new_notebook(cells=[new_code_cell("record(...)")])
     payload = {"name": "mse", "value": 3.5e-6, "unit": ""}
     notebook.cells[0].outputs = [
-        new_output("display_data", data={"text/plain": "recorded mse = 3.5e-06", RESULT_MIME: payload})
+        new_output(
+            "display_data", data={"text/plain": "recorded mse = 3.5e-06", RESULT_MIME: payload}
+        )
     ]
     notebook = nbformat.reads(nbformat.writes(notebook), as_version=4)  # as stored on disk
     assert results_of(notebook) == {"mse": {"value": 3.5e-6, "unit": ""}}

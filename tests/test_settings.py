@@ -9,7 +9,9 @@ from rnn_course import settings
 
 def test_quick_mode_follows_the_environment(monkeypatch):
     monkeypatch.setenv("RNN_COURSE_QUICK", "1")
-    assert settings.is_quick() and settings.pick(full=10, quick=1) == 1 and settings.mode() == "quick"
+    assert (
+        settings.is_quick() and settings.pick(full=10, quick=1) == 1 and settings.mode() == "quick"
+    )
     monkeypatch.setenv("RNN_COURSE_QUICK", "0")
     assert not settings.is_quick() and settings.pick(full=10, quick=1) == 10
     monkeypatch.delenv("RNN_COURSE_QUICK")
