@@ -4,9 +4,18 @@ The lessons in `notebooks/` teach the code; this package holds the plumbing they
 """
 
 from . import check
-from .data import load_airline_passengers, load_mnist, make_windows, sine_wave, time_split
+from .data import (
+    load_airline_passengers,
+    load_mnist,
+    long_memory_task,
+    make_windows,
+    sine_wave,
+    time_split,
+)
+from .diagrams import draw_lstm_cell, draw_unrolled_rnn
+from .gradients import gradient_norms_over_time
 from .models import MLP, SequenceClassifier, count_parameters
-from .plots import plot_digits, plot_history, plot_series
+from .plots import plot_confusion_matrix, plot_digits, plot_history, plot_series
 from .results import record
 from .settings import data_root, get_device, is_quick, mode, pick, seed_everything, setup
 from .training import evaluate, fit, predict
@@ -17,15 +26,20 @@ __all__ = [
     "check",
     "count_parameters",
     "data_root",
+    "draw_lstm_cell",
+    "draw_unrolled_rnn",
     "evaluate",
     "fit",
     "get_device",
+    "gradient_norms_over_time",
     "is_quick",
     "load_airline_passengers",
     "load_mnist",
+    "long_memory_task",
     "make_windows",
     "mode",
     "pick",
+    "plot_confusion_matrix",
     "plot_digits",
     "plot_history",
     "plot_series",

@@ -1,4 +1,9 @@
-"""Command line: `python -m rnn_course run-all [--quick] [--inplace] [--out DIR] [LESSON ...]`."""
+"""Command line: `python -m rnn_course run-all [--quick] [--inplace] [--out DIR] [LESSON ...]`.
+
+`python -m rnn_course colab [--repo OWNER/NAME] [--ref REF]` rewrites the Colab parts.
+`python -m rnn_course release` writes the student editions in exercises/.
+`python -m rnn_course grade SUBMISSION... [--out grades.csv] [--timeout S]` grades notebooks.
+"""
 
 from __future__ import annotations
 
@@ -24,14 +29,98 @@ def main(argv: list[str] | None = None) -> int:
         default=REPO_ROOT / "build" / "run-all",
         help="folder for the executed copies and results.json (default: build/run-all)",
     )
+    run.add_argument(
+        "--lessons",
+        type=Path,
+        default=REPO_ROOT / "notebooks",
+        dest="folder",
+        help="the folder of the lessons (default: notebooks/)",
+    )
     run.add_argument("lessons", nargs="*", help="run only these lessons, e.g. 01 02_time_series")
+    colab = commands.add_parser(
+        "colab",
+        help="rewrite every notebook's Colab badge, setup cell and metadata from pyproject.toml",
+    )
+    colab.add_argument(
+        "--repo", help="GitHub OWNER/NAME to use from now on (saved in pyproject.toml)"
+    )
+    colab.add_argument(
+        "--ref", help="git branch or tag the badges and the install point at (saved; default main)"
+    )
+    colab.add_argument(
+        "--root", type=Path, default=REPO_ROOT, help="repository root (default: this checkout)"
+    )
+    release = commands.add_parser(
+        "release", help="write the student editions (exercises/) from the lessons (notebooks/)"
+    )
+    release.add_argument("--lessons", type=Path, default=REPO_ROOT / "notebooks")
+    release.add_argument("--out", type=Path, default=REPO_ROOT / "exercises")
+    grade = commands.add_parser(
+        "grade", help="grade submitted notebooks (files or folders) into a table"
+    )
+    grade.add_argument("submissions", nargs="+", type=Path, help="notebooks or folders of them")
+    grade.add_argument(
+        "--out", type=Path, default=Path("grades.csv"), help="CSV file; the JSON goes beside it"
+    )
+    grade.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    grade.add_argument(
+        "--lessons",
+        type=Path,
+        default=REPO_ROOT / "notebooks",
+        help="the instructor's lessons, with solutions (default: notebooks/)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "colab":
+        return _colab(args)
+    if args.command == "release":
+        return _release(args)
+    if args.command == "grade":
+        return _grade(args)
 
-    reports = run_all(quick=args.quick, inplace=args.inplace, out_dir=args.out, only=args.lessons)
+    reports = run_all(args.quick, args.inplace, args.out, args.lessons, args.folder)
     print()
     print(format_table(reports))
     print(f"\nresults: {args.out / 'results.json'}")
     return 1 if any(r["status"] != "ok" for r in reports) else 0
+
+
+def _colab(args: argparse.Namespace) -> int:
+    from .colab import colab_ref, rewrite_all
+    from .notebook import repository
+
+    try:
+        changed = rewrite_all(args.root, repo=args.repo, ref=args.ref)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    pyproject = args.root / "pyproject.toml"
+    print(f"repository {repository(pyproject)} at {colab_ref(pyproject)}")
+    for path in changed:
+        print(f"rewrote {path.relative_to(args.root)}")
+    print(f"{len(changed)} notebook(s) changed")
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from .release import release
+
+    written, removed = release(args.lessons, args.out)
+    for path in written:
+        print(f"wrote {path}")
+    for path in removed:
+        print(f"removed {path} (no such lesson)")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from .grading import format_table as grades_table
+    from .grading import grade
+
+    rows = grade(args.submissions, args.lessons, args.out, args.timeout)
+    print()
+    print(grades_table(rows))
+    print(f"\ngrades: {args.out} (messages: {args.out.with_suffix('.json')})")
+    return 0 if all(row["graded"] for row in rows) else 1
 
 
 if __name__ == "__main__":

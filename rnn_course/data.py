@@ -208,3 +208,34 @@ def load_mnist(
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     return images.clone(), labels.clone()
+
+
+# --------------------------------------------------------------------------- memory (lesson 08)
+
+
+def long_memory_task(
+    n_sequences: int, distance: int, noise_std: float = 1.0, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A long-memory task for lesson 08: say the sign of a value seen `distance` steps ago.
+
+    Each sequence has `distance + 1` steps of two features. Feature 0 is Gaussian noise
+    (standard deviation `noise_std`) except at step 0, where it holds the value to remember,
+    -1 or +1; feature 1 is the marker, 1 at step 0 and 0 elsewhere. The label is 1 when the
+    remembered value is +1 and 0 when it is -1, so chance is 50%. The answer is read after the
+    last step, `distance` steps after the value. Seeded by `seed`.
+
+    Returns inputs of shape (n_sequences, distance + 1, 2), float32, and labels of shape
+    (n_sequences,), int64.
+    """
+    check_positive_int("n_sequences", n_sequences)
+    check_positive_int("distance", distance)
+    if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float)) or noise_std < 0:
+        raise ValueError(f"noise_std must be a number >= 0, got {noise_std!r}")
+    generator = torch.Generator().manual_seed(seed)
+    seq_len = distance + 1
+    inputs = torch.zeros(n_sequences, seq_len, 2)
+    inputs[:, :, 0] = noise_std * torch.randn(n_sequences, seq_len, generator=generator)
+    labels = torch.randint(0, 2, (n_sequences,), generator=generator)
+    inputs[:, 0, 0] = 2.0 * labels.float() - 1.0
+    inputs[:, 0, 1] = 1.0
+    return inputs, labels

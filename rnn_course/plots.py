@@ -52,7 +52,7 @@ def plot_series(
     if labels is not None:
         if len(labels) < len(series):
             raise ValueError(f"labels has {len(labels)} entries, expected {len(series)}")
-        ticks = np.linspace(0, len(series) - 1, min(len(series), 8)).round().astype(int)
+        ticks = np.linspace(0, len(series) - 1, min(len(series), 6)).round().astype(int)
         ax.set_xticks(ticks, [labels[i] for i in ticks])
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
@@ -125,3 +125,65 @@ def plot_digits(images, labels, predictions=None, *, columns: int = 8, title: st
     fig.suptitle(title)
     fig.tight_layout()
     return axes
+
+
+def plot_confusion_matrix(
+    labels,
+    predictions,
+    num_classes: int | None = None,
+    *,
+    title: str = "Confusion matrix",
+    ax=None,
+):
+    """Counts of (true class, predicted class) pairs as an annotated grid (lesson 07).
+
+    `labels` and `predictions` hold class indices, shape (n,) each; `num_classes` defaults to
+    the largest index seen plus one. Row i, column j counts the examples of class i predicted
+    as j, so the diagonal holds the right answers. Returns the Axes.
+    """
+    labels = as_tensor("labels", labels).cpu()
+    predictions = as_tensor("predictions", predictions).cpu()
+    for name, value in (("labels", labels), ("predictions", predictions)):
+        if value.dim() != 1 or value.is_floating_point() or value.is_complex():
+            raise ValueError(
+                f"{name} must be a 1-D tensor of class indices, shape (n,), got {describe(value)}"
+            )
+        if len(value) and value.min() < 0:
+            raise ValueError(f"{name} must hold class indices >= 0, got {int(value.min())}")
+    if len(labels) != len(predictions):
+        raise ValueError(
+            f"predictions has {len(predictions)} entries, expected one per label ({len(labels)})"
+        )
+    if len(labels) == 0:
+        raise ValueError("labels is empty; expected at least one example")
+    seen = int(max(labels.max(), predictions.max())) + 1
+    if num_classes is None:
+        num_classes = seen
+    elif not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < seen:
+        raise ValueError(
+            f"num_classes must be an int >= {seen} (the largest class index plus one), "
+            f"got {num_classes!r}"
+        )
+    pairs = labels.long() * num_classes + predictions.long()
+    counts = torch.bincount(pairs, minlength=num_classes**2).reshape(num_classes, num_classes)
+    ax = _axes(ax, figsize=(0.55 * num_classes + 2, 0.55 * num_classes + 1.5))
+    image = ax.imshow(counts.numpy(), cmap="Blues")
+    threshold = counts.max().item() / 2
+    for i in range(num_classes):
+        for j in range(num_classes):
+            value = counts[i, j].item()
+            if value:
+                ax.text(
+                    j,
+                    i,
+                    str(value),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if value > threshold else "black",
+                )
+    ax.set_xticks(range(num_classes))
+    ax.set_yticks(range(num_classes))
+    ax.set(title=title, xlabel="predicted class", ylabel="true class")
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="examples")
+    return ax

@@ -49,9 +49,8 @@ def predict(
     check_positive_int("batch_size", batch_size)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval()
-    outputs = [
-        model(inputs[i : i + batch_size].to(device)) for i in range(0, len(inputs), batch_size)
-    ]
+    inputs = inputs.to(device)
+    outputs = [model(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
     return torch.cat(outputs).cpu()
 
 
@@ -115,6 +114,8 @@ def fit(
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
     inputs, targets = inputs.to(device), targets.to(device)
+    if val_data is not None:
+        val_data = tuple(tensor.to(device) for tensor in val_data)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
 
     history: dict[str, list[float]] = {"train_loss": [], "epoch_seconds": []}
