@@ -15,7 +15,13 @@ from .data import (
 from .diagrams import draw_lstm_cell, draw_unrolled_rnn
 from .gradients import gradient_norms_over_time
 from .models import MLP, SequenceClassifier, count_parameters
-from .plots import plot_confusion_matrix, plot_digits, plot_history, plot_series
+from .plots import (
+    plot_confusion_matrix,
+    plot_digits,
+    plot_gradient_norms,
+    plot_history,
+    plot_series,
+)
 from .results import record
 from .settings import data_root, get_device, is_quick, mode, pick, seed_everything, setup
 from .training import evaluate, fit, predict
@@ -41,6 +47,7 @@ __all__ = [
     "pick",
     "plot_confusion_matrix",
     "plot_digits",
+    "plot_gradient_norms",
     "plot_history",
     "plot_series",
     "predict",

@@ -114,7 +114,7 @@ def plot_digits(images, labels, predictions=None, *, columns: int = 8, title: st
         ax.axis("off")
         if i >= len(images):
             continue
-        ax.imshow(images[i].cpu(), cmap="gray_r")
+        ax.imshow(images[i].cpu().numpy(), cmap="gray_r")
         text = f"label {int(labels[i])}"
         if predictions is not None:
             wrong = int(predictions[i]) != int(labels[i])
@@ -186,4 +186,35 @@ def plot_confusion_matrix(
     ax.set_yticks(range(num_classes))
     ax.set(title=title, xlabel="predicted class", ylabel="true class")
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="examples")
+    return ax
+
+
+def plot_gradient_norms(
+    norms_by_label: dict,
+    *,
+    title: str = "Gradient norm against distance",
+    ylabel: str = "gradient norm (log scale)",
+    ax=None,
+):
+    """Gradient norms on a log scale against the distance from the loss (lessons 03 and 08).
+
+    `norms_by_label` maps a curve's label to a 1-D tensor of shape (seq_len,) whose entry d is
+    the norm d time steps before the loss (flip what `gradient_norms_over_time` returns).
+    Returns the Axes.
+    """
+    if not isinstance(norms_by_label, dict) or not norms_by_label:
+        raise ValueError(
+            f"norms_by_label must be a non-empty dict of label -> norms, got {describe(norms_by_label)}"
+        )
+    ax = _axes(ax, figsize=(8, 4))
+    for label, norms in norms_by_label.items():
+        norms = as_tensor(f"norms_by_label[{label!r}]", norms, torch.float64)
+        if norms.dim() != 1:
+            raise ValueError(
+                f"norms_by_label[{label!r}] must be 1-D with shape (seq_len,), got {describe(norms)}"
+            )
+        ax.semilogy(np.arange(len(norms)), norms.cpu().numpy(), label=str(label))
+    ax.set(title=title, xlabel="distance from the loss (time steps)", ylabel=ylabel)
+    ax.legend()
+    ax.grid(alpha=0.3)
     return ax
