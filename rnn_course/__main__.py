@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .runner import format_table, run_all
 from .settings import REPO_ROOT
+from .tools.runner import format_table, run_all
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _colab(args: argparse.Namespace) -> int:
-    from .colab import colab_ref, rewrite_all
-    from .notebook import repository
+    from .tools.colab import colab_ref, rewrite_all
+    from .tools.notebook import repository
 
     try:
         changed = rewrite_all(args.root, repo=args.repo, ref=args.ref)
@@ -102,7 +102,7 @@ def _colab(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from .release import release
+    from .tools.release import release
 
     written, removed = release(args.lessons, args.out)
     for path in written:
@@ -113,8 +113,8 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .grading import format_table as grades_table
-    from .grading import grade
+    from .tools.grading import format_table as grades_table
+    from .tools.grading import grade
 
     rows = grade(args.submissions, args.lessons, args.out, args.timeout)
     print()

@@ -14,7 +14,8 @@ import pytest
 from nbclient import NotebookClient
 
 from rnn_course.__main__ import main
-from rnn_course.colab import (
+from rnn_course.settings import REPO_ROOT
+from rnn_course.tools.colab import (
     COLAB_METADATA,
     FIX_COMMAND,
     check_all,
@@ -24,8 +25,7 @@ from rnn_course.colab import (
     retarget_badge,
     rewrite,
 )
-from rnn_course.notebook import colab_badge, repository, setup_cell
-from rnn_course.settings import REPO_ROOT
+from rnn_course.tools.notebook import colab_badge, repository, setup_cell
 
 PYPROJECT = REPO_ROOT / "pyproject.toml"
 
@@ -135,7 +135,9 @@ def test_problems_name_each_part_that_disagrees():
     found = problems(notebook, path, "rnn-course/rnn-course", "main")
     assert [line.split(":")[0] for line in found] == ["badge", "setup cell"]
     assert "expected [![Open In Colab]" in found[0] and "someone/else" in found[0]
-    assert "differs from rnn_course.notebook.setup_cell(repo='rnn-course/rnn-course'" in found[1]
+    assert (
+        "differs from rnn_course.tools.notebook.setup_cell(repo='rnn-course/rnn-course'" in found[1]
+    )
     # The badge must open the notebook's own path.
     assert problems(notebook, "exercises/01_shapes.ipynb", "someone/else", "main") == [
         "badge: the title cell has "

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from rnn_course.grading import (
+from rnn_course.tools.grading import (
     MAX_OUTPUT_CHARS,
     extract_answers,
     find_lesson,
@@ -21,8 +21,8 @@ from rnn_course.grading import (
     grading_copy,
     submissions,
 )
-from rnn_course.release import fill_solutions, student_edition
-from rnn_course.runner import NOTEBOOKS_DIR
+from rnn_course.tools.release import fill_solutions, student_edition
+from rnn_course.tools.runner import NOTEBOOKS_DIR
 
 LESSONS = Path(__file__).parent / "fixtures" / "lessons"
 LESSON = LESSONS / "01_tiny.ipynb"

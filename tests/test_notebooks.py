@@ -3,8 +3,8 @@
 import nbformat
 import pytest
 
-from rnn_course.notebook import STAMP_KEY, code_hash
-from rnn_course.runner import lessons
+from rnn_course.tools.notebook import STAMP_KEY, code_hash
+from rnn_course.tools.runner import lessons
 
 LESSONS = lessons()
 

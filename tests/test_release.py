@@ -6,15 +6,15 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from rnn_course.notebook import STAMP_KEY
-from rnn_course.release import (
+from rnn_course.tools.notebook import STAMP_KEY
+from rnn_course.tools.release import (
     EXERCISES_DIR,
     fill_solutions,
     release,
     solution_blocks,
     student_edition,
 )
-from rnn_course.runner import NOTEBOOKS_DIR, lessons
+from rnn_course.tools.runner import NOTEBOOKS_DIR, lessons
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 FIXTURE_LESSONS = Path(__file__).parent / "fixtures" / "lessons"

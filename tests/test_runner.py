@@ -5,8 +5,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from rnn_course.__main__ import main
-from rnn_course.notebook import STAMP_KEY, code_hash
-from rnn_course.runner import run_all
+from rnn_course.tools.notebook import STAMP_KEY, code_hash
+from rnn_course.tools.runner import run_all
 
 
 def _lesson(folder, name, *sources):

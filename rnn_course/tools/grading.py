@@ -2,7 +2,7 @@
 
 A submission is graded from the instructor's copy of its lesson (`notebooks/`, matched by the
 `NN_` prefix or the name of the file): the student's answers, the lines that took the place of
-each stub of the student edition (`rnn_course.release`), go into the solution blocks, and
+each stub of the student edition (`rnn_course.tools.release`), go into the solution blocks, and
 that notebook runs in a fresh kernel, in quick mode, in an empty temporary folder. Nothing
 else the student wrote runs, so editing a check cell, redefining a check or patching
 `rnn_course` outside the solution blocks has no effect; the cells changed outside the blocks
@@ -29,10 +29,10 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from .check._core import VERDICT_MIME
+from ..check._core import VERDICT_MIME
+from ..settings import QUICK_ENV
 from .release import STUB, clear_outputs, fill_solutions, solution_blocks, student_edition
 from .runner import NOTEBOOKS_DIR, lessons
-from .settings import QUICK_ENV
 
 CHECK_CELL = re.compile(r"check\.(\w+)\(.*\)", re.S)
 TIMEOUT_ERROR = "CellTimeout"

@@ -4,7 +4,7 @@ A student edition is the lesson with each solution block (the lines from `### BE
 to `### END SOLUTION`, nbgrader's markers) replaced by `# YOUR CODE HERE` and
 `raise NotImplementedError()` at the markers' indentation, and its outputs, execution counts
 and run-all stamp removed. Everything else is kept, cell ids included, so the grader
-(`rnn_course.grading`) can find a student's answers again.
+(`rnn_course.tools.grading`) can find a student's answers again.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import nbformat
 
+from ..settings import REPO_ROOT
 from .colab import retarget_badge
 from .notebook import STAMP_KEY
 from .runner import NOTEBOOKS_DIR, lessons
-from .settings import REPO_ROOT
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"

@@ -11,9 +11,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from ..results import results_of
+from ..settings import QUICK_ENV, REPO_ROOT
 from .notebook import STAMP_KEY, code_hash
-from .results import results_of
-from .settings import QUICK_ENV, REPO_ROOT
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 

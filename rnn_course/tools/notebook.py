@@ -6,7 +6,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from .settings import REPO_ROOT
+from ..settings import REPO_ROOT
 
 STAMP_KEY = "rnn_course"
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import nbformat
 
+from ..settings import REPO_ROOT
 from .notebook import colab_badge, repository, setup_cell
-from .settings import REPO_ROOT
 
 # The metadata Colab writes for a notebook saved with "Runtime > Change runtime type > T4 GPU".
 COLAB_METADATA = {"accelerator": "GPU", "colab": {"provenance": [], "gpuType": "T4"}}
@@ -142,7 +142,7 @@ def problems(notebook, path_in_repo: str, repo: str, ref: str) -> list[str]:
     elif notebook.cells[index].source != expected_setup:
         what = "differs from" if _is_setup_cell(notebook.cells[index].source) else "is not"
         found.append(
-            f"setup cell: the first code cell {what} rnn_course.notebook.setup_cell("
+            f"setup cell: the first code cell {what} rnn_course.tools.notebook.setup_cell("
             f"repo={repo!r}, ref={ref!r})"
         )
     for key, value in COLAB_METADATA.items():
