@@ -12,7 +12,7 @@ from .data import (
     sine_wave,
     time_split,
 )
-from .diagrams import draw_lstm_cell, draw_unrolled_rnn
+from .diagrams import draw_gru_cell, draw_lstm_cell, draw_rnn_patterns, draw_unrolled_rnn
 from .gradients import gradient_norms_over_time
 from .models import MLP, SequenceClassifier, count_parameters
 from .plots import (
@@ -32,7 +32,9 @@ __all__ = [
     "check",
     "count_parameters",
     "data_root",
+    "draw_gru_cell",
     "draw_lstm_cell",
+    "draw_rnn_patterns",
     "draw_unrolled_rnn",
     "evaluate",
     "fit",
