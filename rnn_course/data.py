@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import DataError, DataNotFoundError, InputError, InputTypeError
 from .settings import DATA_ENV, PACKAGE_DIR, data_root
 from .validation import as_1d_tensor, check_fraction, check_positive_int
 
@@ -64,9 +65,9 @@ def sine_wave(
     """
     check_positive_int("n_points", n_points)
     if not periods > 0:
-        raise ValueError(f"periods must be positive, got {periods!r}")
+        raise InputError(f"periods must be positive, got {periods!r}")
     if not noise_std >= 0:
-        raise ValueError(f"noise_std must be >= 0, got {noise_std!r}")
+        raise InputError(f"noise_std must be >= 0, got {noise_std!r}")
     t = torch.linspace(0, 2 * np.pi * periods, n_points, dtype=torch.float64)
     wave = torch.sin(t)
     if noise_std > 0:
@@ -86,7 +87,7 @@ def make_windows(series, window: int, horizon: int = 1) -> tuple[torch.Tensor, t
     check_positive_int("horizon", horizon)
     n = len(series) - window - horizon + 1
     if n < 1:
-        raise ValueError(
+        raise InputError(
             f"series has {len(series)} values, too few for window={window} and "
             f"horizon={horizon}: it needs at least {window + horizon}"
         )
@@ -102,10 +103,10 @@ def time_split(data, train_fraction: float = 0.8):
     """
     check_fraction("train_fraction", train_fraction)
     if not hasattr(data, "__len__") or not hasattr(data, "__getitem__"):
-        raise TypeError(f"data must be a tensor, array or sequence, got {type(data).__name__}")
+        raise InputTypeError(f"data must be a tensor, array or sequence, got {type(data).__name__}")
     cut = round(len(data) * train_fraction)
     if cut < 1 or cut >= len(data):
-        raise ValueError(
+        raise InputError(
             f"train_fraction={train_fraction} of {len(data)} items leaves an empty part; "
             "expected both parts to hold at least one item"
         )
@@ -144,7 +145,7 @@ def _decompress_archives(raw: Path) -> None:
                     f"cannot write the decompressed {target}: {exc}. Point {DATA_ENV} at a "
                     "writable copy of the MNIST folder."
                 ) from None
-            raise ValueError(
+            raise DataError(
                 f"{archive} is not a valid gzip archive ({exc}); it is truncated or corrupted. "
                 "Replace it with a fresh copy of the MNIST file."
             ) from None
@@ -156,13 +157,13 @@ def _verify(path: Path, mtime_ns: int) -> None:
     size, sha256 = MNIST_FILES[path.name]
     actual = path.stat().st_size
     if actual != size:
-        raise ValueError(
+        raise DataError(
             f"{path} is {actual:,} bytes, expected {size:,}: the file is truncated or corrupted. "
             "Delete it (and its .gz if that is damaged too) and put a fresh copy there."
         )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != sha256:
-        raise ValueError(
+        raise DataError(
             f"{path} has the right size but the wrong content (SHA-256 {digest[:12]}..., expected "
             f"{sha256[:12]}...): the file is corrupted. Replace it with a fresh copy."
         )
@@ -181,7 +182,7 @@ def _load_split(root: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
             datasets.MNIST(str(root), train=train, download=True)
         except Exception as exc:  # torchvision raises several types when offline
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise FileNotFoundError(_missing_message(root, reason)) from None
+            raise DataNotFoundError(_missing_message(root, reason)) from None
     for name in MNIST_FILES:
         path = raw / name
         _verify(path, path.stat().st_mtime_ns)
@@ -200,7 +201,7 @@ def load_mnist(
     `root/MNIST/raw` are decompressed first, and the files are checked against the originals.
     """
     if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise InputError(f"split must be 'train' or 'test', got {split!r}")
     if limit is not None:
         check_positive_int("limit", limit)
     root = Path(root).expanduser().resolve() if root is not None else data_root()
@@ -230,7 +231,7 @@ def long_memory_task(
     check_positive_int("n_sequences", n_sequences)
     check_positive_int("distance", distance)
     if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float)) or noise_std < 0:
-        raise ValueError(f"noise_std must be a number >= 0, got {noise_std!r}")
+        raise InputError(f"noise_std must be a number >= 0, got {noise_std!r}")
     generator = torch.Generator().manual_seed(seed)
     seq_len = distance + 1
     inputs = torch.zeros(n_sequences, seq_len, 2)

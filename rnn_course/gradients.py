@@ -13,6 +13,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .errors import InputError, InputTypeError
 from .validation import check_tensor, describe
 
 __all__ = ["gradient_norms_over_time"]
@@ -31,7 +32,7 @@ def _check_state(state) -> None:
         and all(isinstance(s, torch.Tensor) for s in state)
     ):
         return
-    raise TypeError(
+    raise InputTypeError(
         "initial_state must be a tensor h of shape (batch, hidden_size) or a tuple of such "
         f"tensors such as (h, c), got {describe(state)}"
     )
@@ -40,17 +41,17 @@ def _check_state(state) -> None:
 def _pick(state, state_index: int, where: str) -> torch.Tensor:
     if isinstance(state, torch.Tensor):
         if state_index != 0:
-            raise ValueError(
+            raise InputError(
                 f"state_index is {state_index} but the state {where} is a single tensor; use 0"
             )
         return state
     if not isinstance(state, (tuple, list)) or not all(isinstance(s, torch.Tensor) for s in state):
-        raise TypeError(
+        raise InputTypeError(
             f"the step function must return a tensor h or a tuple of tensors (h, c, ...), "
             f"got {describe(state)} {where}"
         )
     if not 0 <= state_index < len(state):
-        raise ValueError(
+        raise InputError(
             f"state_index is {state_index} but the state {where} has {len(state)} tensors"
         )
     return state[state_index]
@@ -91,28 +92,28 @@ def gradient_norms_over_time(
     parameters' `.grad` fields are left untouched.
     """
     if not callable(model_or_step_fn):
-        raise TypeError(
+        raise InputTypeError(
             "model_or_step_fn must be a recurrent module or a step function "
             f"step(x_t, state) -> state, got {describe(model_or_step_fn)}"
         )
     inputs = check_tensor("inputs", inputs, 3, "(batch, seq_len, input_size)")
     if inputs.shape[0] == 0 or inputs.shape[1] == 0:
-        raise ValueError(
+        raise InputError(
             f"inputs must hold at least one sequence of at least one step, got {describe(inputs)}"
         )
     if not inputs.is_floating_point():
-        raise TypeError(f"inputs must be a floating-point tensor, got {describe(inputs)}")
+        raise InputTypeError(f"inputs must be a floating-point tensor, got {describe(inputs)}")
     if loss_fn is None:
         loss_fn = _sum_loss
     elif not callable(loss_fn):
-        raise TypeError(f"loss_fn must be a function last -> scalar, got {describe(loss_fn)}")
+        raise InputTypeError(f"loss_fn must be a function last -> scalar, got {describe(loss_fn)}")
     if not isinstance(state_index, int) or isinstance(state_index, bool) or state_index < 0:
-        raise ValueError(f"state_index must be an int >= 0, got {state_index!r}")
+        raise InputError(f"state_index must be an int >= 0, got {state_index!r}")
 
     with torch.enable_grad():
         if initial_state is None:
             if isinstance(model_or_step_fn, nn.RNNBase) and not model_or_step_fn.batch_first:
-                raise ValueError(
+                raise InputError(
                     "model_or_step_fn is a recurrent module with batch_first=False; build it "
                     "with batch_first=True (inputs here are (batch, seq_len, input_size)), or "
                     "pass initial_state to measure a step function"
@@ -122,7 +123,7 @@ def gradient_norms_over_time(
             if isinstance(output, (tuple, list)):
                 output = output[0]
             if not isinstance(output, torch.Tensor) or output.dim() != 3:
-                raise ValueError(
+                raise InputError(
                     "model_or_step_fn(inputs) must return an output of shape (batch, seq_len, "
                     f"features) or a tuple starting with one, got {describe(output)}"
                 )
@@ -144,7 +145,7 @@ def gradient_norms_over_time(
             state = model_or_step_fn(inputs[:, t], state)
             measured.append(_pick(state, state_index, f"returned at step {t}"))
         if not all(h.requires_grad for h in measured):
-            raise ValueError(
+            raise InputError(
                 "the measured state does not depend on the previous state; the step function "
                 "must compute its new state from the state it is given"
             )
@@ -155,7 +156,7 @@ def gradient_norms_over_time(
 
 def _scalar(loss) -> torch.Tensor:
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-        raise ValueError(
+        raise InputError(
             f"loss_fn must return a single number (a 0-D tensor), got {describe(loss)}"
         )
     return loss.reshape(())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .errors import InputError, InputTypeError
+
 
 class MLP(nn.Sequential):
     """Lesson 01's classifier: flatten, then Linear-ReLU layers, then a Linear to class logits.
@@ -30,7 +32,7 @@ class MLP(nn.Sequential):
 def count_parameters(model: nn.Module) -> int:
     """The number of trainable parameters (elements) of `model`."""
     if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise InputTypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -53,7 +55,7 @@ class SequenceClassifier(nn.Module):
     ) -> None:
         super().__init__()
         if cell not in self.CELLS:
-            raise ValueError(f"cell must be one of {sorted(self.CELLS)}, got {cell!r}")
+            raise InputError(f"cell must be one of {sorted(self.CELLS)}, got {cell!r}")
         self.rnn = self.CELLS[cell](
             input_size, hidden_size, num_layers=num_layers, batch_first=True
         )
@@ -61,7 +63,7 @@ class SequenceClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 3 or x.shape[-1] != self.rnn.input_size:
-            raise ValueError(
+            raise InputError(
                 f"x must have shape (batch, time, {self.rnn.input_size}), got {tuple(x.shape)}"
             )
         output, _ = self.rnn(x)

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from .errors import InputError
 from .validation import as_tensor, check_tensor, describe
 
 
@@ -36,13 +37,13 @@ def plot_series(
     """
     series = as_tensor("series", series, torch.float32)
     if series.dim() != 1:
-        raise ValueError(f"series must be 1-D with shape (time,), got {describe(series)}")
+        raise InputError(f"series must be 1-D with shape (time,), got {describe(series)}")
     ax = _axes(ax)
     ax.plot(np.arange(len(series)), series.numpy(), label="observed", color="tab:blue")
     if forecast is not None:
         forecast = as_tensor("forecast", forecast, torch.float32)
         if forecast.dim() != 1:
-            raise ValueError(
+            raise InputError(
                 f"forecast must be 1-D with shape (horizon,), got {describe(forecast)}"
             )
         start = len(series) if forecast_start is None else forecast_start
@@ -51,7 +52,7 @@ def plot_series(
         ax.legend()
     if labels is not None:
         if len(labels) < len(series):
-            raise ValueError(f"labels has {len(labels)} entries, expected {len(series)}")
+            raise InputError(f"labels has {len(labels)} entries, expected {len(series)}")
         ticks = np.linspace(0, len(series) - 1, min(len(series), 6)).round().astype(int)
         ax.set_xticks(ticks, [labels[i] for i in ticks])
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
@@ -65,7 +66,7 @@ def plot_history(history: dict[str, list[float]], title: str = "Training curves"
     `history` is what `fit` returns. Returns the array of Axes.
     """
     if not isinstance(history, dict) or not history.get("train_loss"):
-        raise ValueError(
+        raise InputError(
             f"history must be the dict that fit() returns, with 'train_loss', got {describe(history)}"
         )
     has_accuracy = "val_accuracy" in history
@@ -96,13 +97,13 @@ def plot_digits(images, labels, predictions=None, *, columns: int = 8, title: st
     images = check_tensor("images", images, 3, "(n, height, width)")
     labels = as_tensor("labels", labels)
     if len(labels) != len(images):
-        raise ValueError(
+        raise InputError(
             f"labels has {len(labels)} entries, expected one per image ({len(images)})"
         )
     if predictions is not None:
         predictions = as_tensor("predictions", predictions)
         if len(predictions) != len(images):
-            raise ValueError(
+            raise InputError(
                 f"predictions has {len(predictions)} entries, expected one per image ({len(images)})"
             )
     columns = max(1, min(columns, len(images)))
@@ -145,22 +146,22 @@ def plot_confusion_matrix(
     predictions = as_tensor("predictions", predictions).cpu()
     for name, value in (("labels", labels), ("predictions", predictions)):
         if value.dim() != 1 or value.is_floating_point() or value.is_complex():
-            raise ValueError(
+            raise InputError(
                 f"{name} must be a 1-D tensor of class indices, shape (n,), got {describe(value)}"
             )
         if len(value) and value.min() < 0:
-            raise ValueError(f"{name} must hold class indices >= 0, got {int(value.min())}")
+            raise InputError(f"{name} must hold class indices >= 0, got {int(value.min())}")
     if len(labels) != len(predictions):
-        raise ValueError(
+        raise InputError(
             f"predictions has {len(predictions)} entries, expected one per label ({len(labels)})"
         )
     if len(labels) == 0:
-        raise ValueError("labels is empty; expected at least one example")
+        raise InputError("labels is empty; expected at least one example")
     seen = int(max(labels.max(), predictions.max())) + 1
     if num_classes is None:
         num_classes = seen
     elif not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < seen:
-        raise ValueError(
+        raise InputError(
             f"num_classes must be an int >= {seen} (the largest class index plus one), "
             f"got {num_classes!r}"
         )
@@ -203,14 +204,14 @@ def plot_gradient_norms(
     Returns the Axes.
     """
     if not isinstance(norms_by_label, dict) or not norms_by_label:
-        raise ValueError(
+        raise InputError(
             f"norms_by_label must be a non-empty dict of label -> norms, got {describe(norms_by_label)}"
         )
     ax = _axes(ax, figsize=(8, 4))
     for label, norms in norms_by_label.items():
         norms = as_tensor(f"norms_by_label[{label!r}]", norms, torch.float64)
         if norms.dim() != 1:
-            raise ValueError(
+            raise InputError(
                 f"norms_by_label[{label!r}] must be 1-D with shape (seq_len,), got {describe(norms)}"
             )
         ax.semilogy(np.arange(len(norms)), norms.cpu().numpy(), label=str(label))

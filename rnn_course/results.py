@@ -10,6 +10,8 @@ import numbers
 
 from IPython.display import display
 
+from .errors import InputError, InputTypeError
+
 RESULT_MIME = "application/vnd.rnn-course.result+json"
 
 
@@ -22,16 +24,16 @@ def _format(value) -> str:
 def record(name: str, value, unit: str = "") -> None:
     """Record one key result of a lesson: `name` (an identifier), a number or short text, a unit."""
     if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"name must be an identifier such as 'test_accuracy', got {name!r}")
+        raise InputError(f"name must be an identifier such as 'test_accuracy', got {name!r}")
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         value = float(value) if not isinstance(value, numbers.Integral) else int(value)
     elif not isinstance(value, str):
-        raise TypeError(
+        raise InputTypeError(
             f"value must be a number or a string, got {type(value).__name__}"
             " (for a one-element tensor, pass tensor.item())"
         )
     if not isinstance(unit, str):
-        raise TypeError(f"unit must be a string, got {type(unit).__name__}")
+        raise InputTypeError(f"unit must be a string, got {type(unit).__name__}")
     text = f"recorded {name} = {_format(value)}" + (f" {unit}" if unit else "")
     display(
         {"text/plain": text, RESULT_MIME: {"name": name, "value": value, "unit": unit}}, raw=True

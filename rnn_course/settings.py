@@ -12,10 +12,14 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from .errors import InputError
+
 T = TypeVar("T")
 
 QUICK_ENV = "RNN_COURSE_QUICK"
 DATA_ENV = "RNN_COURSE_DATA"
+CHECKS_ENV = "RNN_COURSE_CHECKS"
+CHECK_MODES = ("fallback", "strict", "record")
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 
@@ -27,12 +31,31 @@ def is_quick() -> bool:
         return False
     if value in ("1", "true", "yes", "on"):
         return True
-    raise ValueError(f"{QUICK_ENV} is {value!r}; expected 1 (quick mode) or 0 (full mode)")
+    raise InputError(f"{QUICK_ENV} is {value!r}; expected 1 (quick mode) or 0 (full mode)")
 
 
 def mode() -> str:
     """'quick' or 'full'."""
     return "quick" if is_quick() else "full"
+
+
+def check_mode() -> str:
+    """How an exercise's check cell treats a wrong answer (`RNN_COURSE_CHECKS`).
+
+    'fallback' (the default, for students): show what is wrong and go on with the course's
+    reference solution; 'strict' (pytest and run-all on the solutions): raise; 'record'
+    (grading): only record what the answer returned, for the grader to judge.
+    """
+    value = os.environ.get(CHECKS_ENV, "").strip().lower() or "fallback"
+    if value not in CHECK_MODES:
+        raise InputError(f"{CHECKS_ENV} is {value!r}; expected one of {', '.join(CHECK_MODES)}")
+    return value
+
+
+def quick_note(text: str) -> None:
+    """In quick mode, print one line saying how this run falls short of the full run."""
+    if is_quick():
+        print(f"quick mode: {text}")
 
 
 def pick(*, full: T, quick: T) -> T:
@@ -58,7 +81,7 @@ def get_device() -> torch.device:
 def seed_everything(seed: int = 0) -> None:
     """Seed Python's `random`, NumPy and torch (CPU and every GPU) with `seed`."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        raise InputError(f"seed must be a non-negative int, got {seed!r}")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -124,7 +124,9 @@ def fit(
         model.train()
         total_loss = torch.zeros((), device=device)
         batches = _batches(len(inputs), batch_size, shuffle=True, device=device)
-        bar = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress)
+        # Without `disable`, tqdm obeys TQDM_DISABLE=1 (run-all and grading store no bars).
+        off = {} if progress else {"disable": True}
+        bar = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False, **off)
         for index in bar:
             optimizer.zero_grad()
             loss = loss_fn(model(inputs[index]), targets[index])

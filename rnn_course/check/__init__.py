@@ -1,6 +1,10 @@
-"""One check per exercise, named after the exercise: `check.linear_forward(linear_forward)`."""
+"""One check per exercise, named after the exercise: `rnn_step = check.rnn_step(rnn_step)`.
 
-from ._core import CheckFailed
+A check returns the function the rest of the lesson should use: the student's when it passes,
+else (for a student, see `settings.check_mode`) the course's reference, and says so.
+"""
+
+from ._core import RECORD_MIME, CheckFailed, Exercise, Verdict, exercises
 from .lesson01 import cross_entropy_from_logits, linear_forward, train_step
 from .lesson02 import make_windows, seasonal_naive_forecast, standardize
 from .lesson03 import bptt_step, rnn_parameter_count, rnn_step
@@ -11,27 +15,39 @@ from .lesson07 import confusion_matrix, right_class_probability_by_row, rows_as_
 from .lesson08 import gru_cell, lstm_cell, set_forget_bias
 
 __all__ = [
+    "RECORD_MIME",
     "CheckFailed",
+    "Exercise",
+    "Verdict",
+    "exercises",
+    # lesson 01
     "cross_entropy_from_logits",
     "linear_forward",
+    "train_step",
+    # lesson 02
     "make_windows",
     "seasonal_naive_forecast",
     "standardize",
-    "train_step",
+    # lesson 03
     "bptt_step",
     "rnn_parameter_count",
     "rnn_step",
+    # lesson 04
     "concat_weights",
     "rnn_backward",
     "rnn_forward",
+    # lesson 05
     "bidirectional_final_hidden",
     "last_valid_output",
     "rnn_output_by_hand",
+    # lesson 06
     "forecast_errors",
     "recursive_forecast",
+    # lesson 07
     "confusion_matrix",
     "right_class_probability_by_row",
     "rows_as_sequence",
+    # lesson 08
     "gru_cell",
     "lstm_cell",
     "set_forget_bias",

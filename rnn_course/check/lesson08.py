@@ -239,7 +239,7 @@ def gru_cell(answer) -> int:
 # ----------------------------------------------------------------------------- forget bias
 
 
-@exercise
+@exercise(params=("lstm", "value"), mutable=("lstm",))
 def set_forget_bias(answer) -> int:
     """`set_forget_bias(lstm, value)`: in place, make b_if + b_hf = value in every layer.
 

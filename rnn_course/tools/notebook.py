@@ -9,6 +9,8 @@ from pathlib import Path
 from ..settings import REPO_ROOT
 
 STAMP_KEY = "rnn_course"
+BEGIN_SOLUTION = "### BEGIN SOLUTION"  # nbgrader's markers around an exercise's solution
+END_SOLUTION = "### END SOLUTION"
 
 
 def repository(pyproject: Path = REPO_ROOT / "pyproject.toml") -> str:
@@ -55,3 +57,10 @@ def code_hash(notebook) -> str:
             digest.update(cell.source.encode())
             digest.update(b"\0")
     return digest.hexdigest()
+
+
+def has_solutions(notebook) -> bool:
+    """True for a lesson with its solutions (`notebooks/`), False for a student edition."""
+    return any(
+        cell.cell_type == "code" and BEGIN_SOLUTION in cell.source for cell in notebook.cells
+    )

@@ -16,11 +16,9 @@ import nbformat
 
 from ..settings import REPO_ROOT
 from .colab import retarget_badge
-from .notebook import STAMP_KEY
+from .notebook import BEGIN_SOLUTION, END_SOLUTION, STAMP_KEY
 from .runner import NOTEBOOKS_DIR, lessons
 
-BEGIN_SOLUTION = "### BEGIN SOLUTION"
-END_SOLUTION = "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 EXERCISES_DIR = REPO_ROOT / "exercises"
 

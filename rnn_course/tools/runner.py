@@ -12,8 +12,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from ..results import results_of
-from ..settings import QUICK_ENV, REPO_ROOT
-from .notebook import STAMP_KEY, code_hash
+from ..settings import CHECKS_ENV, QUICK_ENV, REPO_ROOT
+from .notebook import STAMP_KEY, code_hash, has_solutions
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 
@@ -33,6 +33,8 @@ def run_lesson(path: Path, quick: bool, timeout: int = 1800) -> tuple[nbformat.N
     """Execute one lesson from a fresh kernel in its own folder; return the notebook and a report."""
     notebook = nbformat.read(path, as_version=4)
     os.environ[QUICK_ENV] = "1" if quick else "0"
+    # The solutions must pass their checks; a student edition goes on with the references.
+    os.environ[CHECKS_ENV] = "strict" if has_solutions(notebook) else "fallback"
     os.environ["TQDM_DISABLE"] = "1"  # progress bars are for people; batch runs store none
     client = NotebookClient(
         notebook,

@@ -1,0 +1,170 @@
+"""What every lesson must respect, read from the notebooks themselves (COURSE.md, "Style").
+
+- nbval's markers are cell tags, never `# NBVAL_` comments a student would see, and a cell whose
+  output nbval compares prints only the course's own text: no error, warning, traceback,
+  version string or library repr, which change from one release to the next.
+- Every `assert` says what it expected and what it saw.
+- Exercises carry nbgrader's metadata: the solution cell and the check cell after it, whose code
+  is `NAME = check.NAME(NAME)`.
+- Stored outputs hold no error, no warning and no progress bar.
+"""
+
+import ast
+import json
+import re
+
+import nbformat
+import pytest
+
+from rnn_course.check import exercises
+from rnn_course.tools.notebook import BEGIN_SOLUTION
+from rnn_course.tools.runner import lessons
+
+LESSONS = lessons()
+IDS = [path.stem for path in LESSONS]
+CHECKED = "nbval-check-output"
+LIBRARY_TEXT = re.compile(
+    r"Error\b|Traceback|Warning|warn\(|\btorch \d+\.\d|\bnumpy \d+\.\d|\bnp\.(float|int)\d*\("
+    r"|\bin_features=|^\s*\(\d+\): \w+\(",
+    re.M,
+)
+PROGRESS_BAR = re.compile(r"\d+%\|.*\||it/s\]")
+
+
+def code_cells(path):
+    notebook = nbformat.read(path, as_version=4)
+    return [(index, cell) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+
+
+def output_text(cell) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append(output.get("text", ""))
+        parts.append(str(output.get("data", {}).get("text/plain", "")))
+        parts.append(output.get("ename", "") + output.get("evalue", ""))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+def test_nbval_markers_are_tags_not_comments(path):
+    commented = [i for i, cell in code_cells(path) if re.search(r"#\s*NBVAL_", cell.source)]
+    assert not commented, f"{path.name}: cells {commented} carry '# NBVAL_' comments; use tags"
+
+
+def compared_library_text(notebook) -> list[str]:
+    """The cells whose compared output holds something other than the course's own text."""
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or CHECKED not in cell.metadata.get("tags", []):
+            continue
+        kinds = {output.output_type for output in cell.outputs}
+        streams = {output.get("name") for output in cell.outputs if output.output_type == "stream"}
+        if not (kinds <= {"stream", "execute_result"} and streams <= {"stdout"}):
+            problems.append(f"cell {index}: nbval compares output of kinds {sorted(kinds)}")
+        elif found := LIBRARY_TEXT.search(output_text(cell)):
+            problems.append(
+                f"cell {index}: nbval compares text a library writes: {found.group()!r}"
+            )
+    return problems
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+def test_compared_outputs_hold_only_the_courses_own_text(path):
+    problems = compared_library_text(nbformat.read(path, as_version=4))
+    assert not problems, (
+        f"{path.name}: {problems}; assert on what the lesson teaches (the exception type, the "
+        "shapes) and leave that output unchecked"
+    )
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        nbformat.v4.new_output("error", ename="RuntimeError", evalue="x", traceback=[]),
+        nbformat.v4.new_output("stream", name="stdout", text="RuntimeError: mat1 and mat2 ..."),
+        nbformat.v4.new_output("stream", name="stdout", text="Traceback (most recent call last)"),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: deprecated"),
+        nbformat.v4.new_output("stream", name="stdout", text="mean: np.float64(0.5)"),
+        nbformat.v4.new_output("stream", name="stdout", text="torch 2.14.1 | numpy 2.4.6"),
+        nbformat.v4.new_output(
+            "execute_result", data={"text/plain": "Linear(in_features=3, out_features=1)"}
+        ),
+    ],
+)
+def test_library_text_in_a_compared_output_is_caught(output):
+    cell = nbformat.v4.new_code_cell("x", metadata={"tags": [CHECKED]}, outputs=[output])
+    assert compared_library_text(nbformat.v4.new_notebook(cells=[cell]))
+    cell.metadata.tags = []  # unchecked, the same output is allowed
+    assert not compared_library_text(nbformat.v4.new_notebook(cells=[cell]))
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+def test_every_assert_has_a_message(path):
+    for index, cell in code_cells(path):
+        code = "\n".join(
+            line for line in cell.source.split("\n") if not line.lstrip().startswith(("%", "!"))
+        )
+        bare = [
+            node.lineno
+            for node in ast.walk(ast.parse(code))
+            if isinstance(node, ast.Assert) and node.msg is None
+        ]
+        assert not bare, (
+            f"{path.name} cell {index}, line {bare[0]}: an assert without a message (say what "
+            "was expected and what was seen)"
+        )
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+def test_exercises_carry_nbgrader_metadata(path):
+    cells = code_cells(path)
+    solutions = [k for k, (_, cell) in enumerate(cells) if BEGIN_SOLUTION in cell.source]
+    names = []
+    for k in solutions:
+        (index, solution), (check_index, check_cell) = cells[k], cells[k + 1]
+        name = check_cell.metadata.get("nbgrader", {}).get("grade_id")
+        assert name in exercises() and check_cell.metadata.nbgrader.get("grade") is True, (
+            f"{path.name} cell {check_index}: the cell after a solution must be its check, with "
+            f"nbgrader metadata grade: true and grade_id NAME (got {name!r})"
+        )
+        assert re.fullmatch(rf"({name} = )?check\.{name}\({name}\)", check_cell.source), (
+            f"{path.name} cell {check_index}: a check cell is `{name} = check.{name}({name})`"
+        )
+        grading = solution.metadata.get("nbgrader", {})
+        assert grading.get("solution") is True and grading.get("grade_id") == f"{name}_answer", (
+            f"{path.name} cell {index}: a solution cell needs nbgrader's metadata, solution: true "
+            f"and grade_id {name}_answer"
+        )
+        names.append(name)
+    exercise_cells = {k for s in solutions for k in (s, s + 1)}
+    for k, (index, cell) in enumerate(cells):
+        if k in exercise_cells:
+            continue
+        assert not re.search(r"\bcheck\.\w+\(", cell.source), (
+            f"{path.name} cell {index}: a check call outside an exercise's check cell"
+        )
+        assert "nbgrader" not in cell.metadata, (
+            f"{path.name} cell {index}: nbgrader metadata on a cell that is not an exercise's"
+        )
+    assert 2 <= len(names) <= 4, f"{path.name}: {len(names)} exercises, expected 2 to 4"
+    assert len(set(names)) == len(names), f"{path.name}: an exercise is checked twice"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+def test_stored_outputs_hold_no_error_warning_or_progress_bar(path):
+    for index, cell in code_cells(path):
+        for output in cell.outputs:
+            assert output.output_type != "error", f"{path.name} cell {index}: a stored error"
+            text = output.get("text", "") if output.output_type == "stream" else ""
+            assert not (output.get("name") == "stderr" and re.search(r"Warning|Traceback", text)), (
+                f"{path.name} cell {index}: a warning on stderr: {text[:200]!r}"
+            )
+            shown = text + str(output.get("data", {}).get("text/plain", ""))
+            assert not PROGRESS_BAR.search(shown), (
+                f"{path.name} cell {index}: a progress bar is stored as text"
+            )
+            assert (
+                "application/vnd.jupyter.widget-view+json" not in json.dumps(output.get("data", {}))
+                or "ipywidgets" in cell.source
+                or "interact" in cell.source
+            ), f"{path.name} cell {index}: a stored widget (it renders as text on GitHub)"
