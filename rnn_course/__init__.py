@@ -23,7 +23,16 @@ from .plots import (
     plot_series,
 )
 from .results import record
-from .settings import data_root, get_device, is_quick, mode, pick, seed_everything, setup
+from .settings import (
+    data_root,
+    get_device,
+    is_quick,
+    mode,
+    pick,
+    quick_note,
+    seed_everything,
+    setup,
+)
 from .training import evaluate, fit, predict
 
 __all__ = [
@@ -53,6 +62,7 @@ __all__ = [
     "plot_history",
     "plot_series",
     "predict",
+    "quick_note",
     "record",
     "seed_everything",
     "setup",
