@@ -3,6 +3,7 @@
 `python -m rnn_course colab [--repo OWNER/NAME] [--ref REF]` rewrites the Colab parts.
 `python -m rnn_course release` writes the student editions in exercises/.
 `python -m rnn_course grade SUBMISSION... [--out grades.csv] [--timeout S]` grades notebooks.
+`python -m rnn_course assets` draws the course's figures in assets/.
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         default=REPO_ROOT / "notebooks",
         help="the instructor's lessons, with solutions (default: notebooks/)",
     )
+    assets = commands.add_parser(
+        "assets", help="draw the course's figures (map, diagrams, results chart) in assets/"
+    )
+    assets.add_argument("--lessons", type=Path, default=REPO_ROOT / "notebooks")
+    assets.add_argument("--out", type=Path, default=REPO_ROOT / "assets")
     args = parser.parse_args(argv)
     if args.command == "colab":
         return _colab(args)
@@ -76,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return _release(args)
     if args.command == "grade":
         return _grade(args)
+    if args.command == "assets":
+        return _assets(args)
 
     reports = run_all(args.quick, args.inplace, args.out, args.lessons, args.folder)
     print()
@@ -109,6 +117,17 @@ def _release(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     for path in removed:
         print(f"removed {path} (no such lesson)")
+    return 0
+
+
+def _assets(args: argparse.Namespace) -> int:
+    from .tools.assets import write_assets
+
+    written, left_out = write_assets(args.out, args.lessons)
+    for path in written:
+        print(f"wrote {path}")
+    for message in left_out:
+        print(message)
     return 0
 
 

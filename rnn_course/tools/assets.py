@@ -1,0 +1,401 @@
+"""`assets`: draw the course's figures in assets/ with the package's own drawing code.
+
+`python -m rnn_course assets` writes one SVG per figure in `FIGURES`: the course map, the
+diagrams the lessons draw (`rnn_course.diagrams`) and the results chart, redrawn from the
+results that `run-all --inplace` stamps into each committed notebook. Nothing else is written.
+
+The SVGs are deterministic: no date, fixed ids (`svg.hashsalt`), matplotlib's default style
+whatever the local matplotlibrc says. No PNG is made: the README shows the SVGs through relative
+paths, which GitHub and JupyterLab render, and the lessons draw their diagrams with the same
+functions rather than embedding a file (a lesson that ever embeds one needs an absolute URL to
+work in Colab: raw.githubusercontent.com/OWNER/NAME/main/assets/NAME.svg). So only SVGs need to
+stay current.
+
+The same figure drawn by two matplotlib releases differs in its bytes, so each SVG carries the
+matplotlib version that drew it and a fingerprint of what it was drawn from (the drawing code and
+the figure's data). `stale` compares the bytes when the versions agree and the fingerprints when
+they do not, so that the staleness test holds on every matplotlib the course supports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import matplotlib
+import matplotlib.pyplot as plt
+import nbformat
+from matplotlib.patches import FancyBboxPatch, Rectangle
+
+from .. import diagrams
+from ..diagrams import COLORS, draw_arrow
+from ..settings import REPO_ROOT
+from .notebook import STAMP_KEY
+from .runner import NOTEBOOKS_DIR, lessons
+
+ASSETS_DIR = REPO_ROOT / "assets"
+COMMAND = "python -m rnn_course assets"
+RIGHTS = "CC BY 4.0, the RNN course authors (see README.md, Licence)"
+
+
+class Lesson(NamedTuple):
+    number: str
+    title: str
+    builds_on: tuple[str, ...]
+    part: str
+
+
+PARTS = {"before RNNs": COLORS["input"], "the plain RNN": COLORS["hidden"]}
+PARTS |= {"gates and beyond": COLORS["decoder"]}
+
+# The course map: every lesson, what it builds on, and where it stands (column, row).
+LESSONS = (
+    Lesson("01", "Fully connected layers and an MLP", (), "before RNNs"),
+    Lesson("02", "Sequences and time series", (), "before RNNs"),
+    Lesson("03", "The maths of RNNs", ("01",), "the plain RNN"),
+    Lesson("04", "An RNN built by hand", ("03",), "the plain RNN"),
+    Lesson("05", "PyTorch's nn.RNN", ("04",), "the plain RNN"),
+    Lesson("06", "Forecasting a sine wave, air passengers", ("02", "05"), "the plain RNN"),
+    Lesson("07", "Reading MNIST row by row", ("01", "05"), "the plain RNN"),
+    Lesson("08", "The LSTM and the GRU", ("03", "07"), "gates and beyond"),
+    Lesson("09", "A character-level language model", ("05", "08"), "gates and beyond"),
+    Lesson("10", "Encoder–decoder and attention", ("08", "09"), "gates and beyond"),
+)
+POSITIONS = {"02": (0, 0), "06": (3, 0), "01": (0, 1), "03": (1, 1), "04": (2, 1)}
+POSITIONS |= {"05": (3, 1), "07": (4, 1), "08": (4, 2), "09": (3, 2), "10": (2, 2)}
+
+
+class Measure(NamedTuple):
+    label: str
+    lesson: str
+    result: str  # the name the lesson passes to `record`
+
+
+class Headline(NamedTuple):
+    lesson: str
+    title: str
+    axis: str
+    scale: float  # multiplies the recorded value (100 turns a fraction into a percentage)
+    fmt: str
+    higher_is_better: bool
+    target: float | None
+    measures: tuple[Measure, ...]  # the lesson's own model first, then its baselines
+
+
+# The results chart: each lesson's headline figure beside its baselines and its target (the
+# targets are COURSE.md's). Rename a result here when a lesson renames it.
+ACCURACY = ("test accuracy (%)", 100.0, "{:.2f}%", True)
+HEADLINES = (
+    Headline("01", "MLP on MNIST", *ACCURACY, 97.0, (Measure("MLP", "01", "mlp_test_accuracy"),)),
+    Headline(
+        "06",
+        "Airline passengers, 1960",
+        "RMSE (thousand passengers)",
+        1.0,
+        "{:.1f}",
+        False,
+        None,
+        (
+            Measure("RNN", "06", "airline_rnn_rmse"),
+            Measure("seasonal naive", "06", "airline_seasonal_naive_rmse"),
+            Measure("naive", "06", "airline_naive_rmse"),
+        ),
+    ),
+    Headline(
+        "07",
+        "RNN on MNIST, row by row",
+        *ACCURACY,
+        97.0,
+        (
+            Measure("RNN", "07", "rnn_test_accuracy"),
+            Measure("MLP (lesson 01)", "01", "mlp_test_accuracy"),
+        ),
+    ),
+    Headline(
+        "08",
+        "LSTM on MNIST, row by row",
+        *ACCURACY,
+        98.5,
+        (
+            Measure("LSTM", "08", "mnist_lstm_test_accuracy"),
+            Measure("GRU", "08", "mnist_gru_test_accuracy"),
+            Measure("RNN, same recipe", "08", "mnist_rnn_test_accuracy"),
+        ),
+    ),
+    Headline(
+        "09",
+        "Character-level language model",
+        "validation nats per character",
+        1.0,
+        "{:.2f}",
+        False,
+        1.55,
+        (
+            Measure("LSTM", "09", "val_nats_per_char"),
+            Measure("best n-gram", "09", "best_ngram_nats_per_char"),
+        ),
+    ),
+    Headline(
+        "10",
+        "Dates to ISO dates, held out",
+        "exact match (%)",
+        100.0,
+        "{:.1f}%",
+        True,
+        99.0,
+        (
+            Measure("with attention", "10", "exact_match_attention"),
+            Measure("without attention", "10", "exact_match_no_attention"),
+        ),
+    ),
+)
+
+
+def _wrap(text: str, width: int = 20) -> str:
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def draw_course_map():
+    """The lessons as boxes, an arrow from each to the next one to take. Returns the Figure."""
+    numbers = {lesson.number for lesson in LESSONS}
+    for lesson in LESSONS:
+        unknown = set(lesson.builds_on) - numbers
+        if unknown or lesson.number not in POSITIONS:
+            raise ValueError(f"lesson {lesson.number}: no position or unknown lessons {unknown}")
+    figure, ax = plt.subplots(figsize=(12, 5))
+    step_x, step_y, width, height = 3.4, 2.0, 2.8, 1.5
+
+    def centre(number: str) -> tuple[float, float]:
+        column, row = POSITIONS[number]
+        return column * step_x, -row * step_y
+
+    for lesson in LESSONS:
+        x, y = centre(lesson.number)
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - width / 2, y - height / 2),
+                width,
+                height,
+                boxstyle="round,pad=0.02,rounding_size=0.15",
+                facecolor=PARTS[lesson.part],
+                edgecolor="black",
+                linewidth=1.2,
+            )
+        )
+        ax.text(x, y + 0.5, f"Lesson {lesson.number}", ha="center", va="center", weight="bold")
+        ax.text(x, y + 0.05, _wrap(lesson.title), ha="center", va="center", fontsize=8.5)
+        needs = ", ".join(lesson.builds_on) if lesson.builds_on else "start here"
+        label = f"builds on {needs}" if lesson.builds_on else needs
+        ax.text(x, y - 0.5, label, ha="center", va="center", fontsize=8, color="dimgray")
+    for lesson in LESSONS:
+        for earlier in _direct(lesson):
+            (x0, y0), (x1, y1) = centre(earlier), centre(lesson.number)
+            dx, dy = x1 - x0, y1 - y0
+            # Leave each box from the side that faces the other one.
+            if abs(dx) * height >= abs(dy) * width:
+                start = (x0 + width / 2 * (1 if dx > 0 else -1), y0)
+                end = (x1 - width / 2 * (1 if dx > 0 else -1), y1)
+            else:
+                start = (x0, y0 + height / 2 * (1 if dy > 0 else -1))
+                end = (x1, y1 - height / 2 * (1 if dy > 0 else -1))
+            draw_arrow(ax, start, end)
+    for row, (part, color) in enumerate(PARTS.items()):
+        y = -2 * step_y + 0.5 - 0.5 * row
+        ax.add_patch(Rectangle((-1.25, y - 0.15), 0.3, 0.3, facecolor=color, edgecolor="black"))
+        ax.text(-0.8, y, part, va="center", fontsize=9)
+    ax.text(
+        -1.25,
+        -2 * step_y - 1.1,
+        "An arrow points to the next lesson to take;\n'builds on' names every lesson one uses.",
+        va="center",
+        fontsize=8,
+        color="dimgray",
+    )
+    ax.set_xlim(-1.5, 4 * step_x + 1.5)
+    ax.set_ylim(-2 * step_y - 1.4, 0.9)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("The course at a glance: ten lessons and what each builds on", fontsize=13)
+    return figure
+
+
+def _direct(lesson: Lesson) -> list[str]:
+    """The lessons `lesson` builds on that no other lesson it builds on already leads to."""
+    by_number = {item.number: item for item in LESSONS}
+
+    def reachable(number: str) -> set[str]:
+        found = set()
+        for earlier in by_number[number].builds_on:
+            found |= {earlier} | reachable(earlier)
+        return found
+
+    indirect = set().union(*(reachable(n) for n in lesson.builds_on)) if lesson.builds_on else set()
+    return [n for n in lesson.builds_on if n not in indirect]
+
+
+def headline_results(folder: Path = NOTEBOOKS_DIR) -> tuple[list[tuple[Headline, list]], list[str]]:
+    """The values `HEADLINES` names, read from the run-all stamps of the lessons in `folder`.
+
+    Returns the headlines that have their lesson's own result, each with its (measure, value)
+    pairs, and one message for each headline or measure left out and why.
+    """
+    notebooks = {path.stem[:2]: path for path in lessons(folder)}
+    stamps, problems = {}, {}
+    for number in sorted({m.lesson for h in HEADLINES for m in h.measures}):
+        path = notebooks.get(number)
+        stamp = nbformat.read(path, as_version=4).metadata.get(STAMP_KEY) if path else None
+        if path is None:
+            problems[number] = f"no notebook {folder.name}/{number}_*.ipynb"
+        elif not stamp or not stamp.get("results"):
+            problems[number] = f"{path.name} has no run-all results"
+        elif stamp.get("mode") != "full":
+            problems[number] = f"{path.name} holds the results of a {stamp.get('mode')} run"
+        else:
+            stamps[number] = (path.name, stamp["results"])
+    found, left_out = [], []
+    for headline in HEADLINES:
+        values = []
+        for measure in headline.measures:
+            problem = problems.get(measure.lesson)
+            if problem is None:
+                name, results = stamps[measure.lesson]
+                if measure.result in results:
+                    values.append((measure, results[measure.result]["value"] * headline.scale))
+                    continue
+                problem = f"{name} recorded no '{measure.result}' (it has {', '.join(results)})"
+            if measure is headline.measures[0]:
+                left_out.append(f"left out lesson {headline.lesson}'s panel: {problem}")
+                break
+            left_out.append(
+                f"left out '{measure.label}' from lesson {headline.lesson}'s panel: {problem}"
+            )
+        else:
+            found.append((headline, values))
+    return found, left_out
+
+
+def draw_results(panels: list[tuple[Headline, list]]):
+    """One small dot plot per headline: the model, its baselines and the target. Returns the Figure."""
+    if not panels:
+        raise ValueError(
+            "no lesson has full-mode results to chart: run `python -m rnn_course run-all --inplace`"
+        )
+    columns = min(3, len(panels))
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(4.6 * columns, 2.3 * rows), layout="constrained", squeeze=False
+    )
+    for ax in axes.flat[len(panels) :]:
+        ax.axis("off")
+    for ax, (headline, values) in zip(axes.flat, panels):
+        numbers = [value for _, value in values]
+        bounds = numbers + ([headline.target] if headline.target is not None else [])
+        low, high = min(bounds), max(bounds)
+        pad = (high - low) * 0.2 or abs(high) * 0.05 or 1.0
+        ax.set_xlim(max(low - pad, 0.0) if low >= 0 else low - pad, high + pad)
+        for row, value in enumerate(numbers):
+            color = "#1f4e79" if row == 0 else "gray"  # the lesson's model, then its baselines
+            ax.plot(value, -row, "o", ms=9, color=color, zorder=3)
+            ax.text(value, -row + 0.32, headline.fmt.format(value), ha="center", fontsize=9)
+        ax.set_yticks([-row for row in range(len(values))], [m.label for m, _ in values])
+        ax.set_ylim(-len(values) + 0.1, 0.8)
+        if headline.target is not None:
+            sign = "≥" if headline.higher_is_better else "≤"
+            ax.axvline(headline.target, color="#c0392b", linestyle="--", linewidth=1.2)
+            right = headline.target > sum(ax.get_xlim()) / 2  # keep the label inside
+            ax.text(
+                headline.target,
+                -len(values) + 0.15,
+                f" target {sign} {headline.target:g}{'%' if headline.fmt.endswith('%') else ''} ",
+                color="#c0392b",
+                fontsize=8,
+                va="bottom",
+                ha="right" if right else "left",
+            )
+        better = "higher" if headline.higher_is_better else "lower"
+        ax.set_xlabel(f"{headline.axis}, {better} is better", fontsize=9)
+        ax.set_title(f"Lesson {headline.lesson}: {headline.title}", fontsize=10, loc="left")
+        ax.grid(axis="x", alpha=0.3)
+    figure.suptitle("Results of the last full run of every lesson (python -m rnn_course run-all)")
+    return figure
+
+
+class Figure(NamedTuple):
+    name: str
+    draw: Callable  # returns a matplotlib Figure
+    data: object  # what the drawing depends on besides the code, for the fingerprint
+
+
+def figures(folder: Path = NOTEBOOKS_DIR) -> tuple[list[Figure], list[str]]:
+    """Every asset to draw, and the messages about results left out of the chart."""
+    panels, left_out = headline_results(folder)
+    data = [[h.lesson, [[m.result, v] for m, v in values]] for h, values in panels]
+    return [
+        Figure("course_map", draw_course_map, None),
+        Figure("unrolled_rnn", lambda: diagrams.draw_unrolled_rnn(4).figure, None),
+        Figure("rnn_patterns", lambda: diagrams.draw_rnn_patterns()[0].figure.figure, None),
+        Figure("lstm_cell", lambda: diagrams.draw_lstm_cell().figure, None),
+        Figure("gru_cell", lambda: diagrams.draw_gru_cell().figure, None),
+        Figure("results", lambda: draw_results(panels), data),
+    ], left_out
+
+
+def fingerprint(figure: Figure) -> str:
+    """SHA-256 of what `figure` is drawn from: the drawing code, its name and its data."""
+    digest = hashlib.sha256()
+    for module in (diagrams.__file__, __file__):
+        digest.update(Path(module).read_text(encoding="utf-8").replace("\r\n", "\n").encode())
+    digest.update(json.dumps([figure.name, figure.data], default=list).encode())
+    return digest.hexdigest()
+
+
+def write_assets(
+    out_dir: Path = ASSETS_DIR, folder: Path = NOTEBOOKS_DIR
+) -> tuple[list[Path], list[str]]:
+    """Draw every figure into `out_dir` as NAME.svg; return the paths and the left-out messages."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    items, left_out = figures(folder)
+    written = []
+    settings = {"svg.hashsalt": "rnn-course", "svg.fonttype": "path"}
+    for item in items:
+        with plt.style.context("default"), matplotlib.rc_context(settings):
+            figure = item.draw()
+            path = out_dir / f"{item.name}.svg"
+            description = (
+                f"Drawn by `{COMMAND}` with matplotlib {matplotlib.__version__}; "
+                f"inputs sha256:{fingerprint(item)}"
+            )
+            metadata = {"Date": None, "Title": item.name, "Description": description}
+            figure.savefig(path, bbox_inches="tight", metadata=metadata | {"Rights": RIGHTS})
+            plt.close(figure)
+        written.append(path)
+    return written, left_out
+
+
+def _stamp(svg: str) -> tuple[str, str] | None:
+    match = re.search(r"with matplotlib (\S+); inputs sha256:([0-9a-f]{64})", svg)
+    return match.groups() if match else None
+
+
+def stale(committed: Path, fresh: Path) -> str | None:
+    """Why the committed SVG differs from a freshly drawn one, or None when it is current.
+
+    Same matplotlib: the bytes must agree. Different matplotlib: the fingerprints must.
+    """
+    if not committed.is_file():
+        return f"{committed.name} is missing"
+    old, new = committed.read_text(encoding="utf-8"), fresh.read_text(encoding="utf-8")
+    old_stamp, new_stamp = _stamp(old), _stamp(new)
+    if old_stamp is None:
+        return f"{committed.name} was not drawn by `{COMMAND}`"
+    if old_stamp[0] == new_stamp[0]:
+        return None if old == new else f"{committed.name} differs from a fresh drawing"
+    if old_stamp[1] != new_stamp[1]:
+        return f"{committed.name} was drawn from older code or results"
+    return None
