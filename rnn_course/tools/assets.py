@@ -325,32 +325,32 @@ def draw_results(panels: list[tuple[Headline, list]]):
     return figure
 
 
-class Figure(NamedTuple):
+class Asset(NamedTuple):
     name: str
     draw: Callable  # returns a matplotlib Figure
     data: object  # what the drawing depends on besides the code, for the fingerprint
 
 
-def figures(folder: Path = NOTEBOOKS_DIR) -> tuple[list[Figure], list[str]]:
+def figures(folder: Path = NOTEBOOKS_DIR) -> tuple[list[Asset], list[str]]:
     """Every asset to draw, and the messages about results left out of the chart."""
     panels, left_out = headline_results(folder)
     data = [[h.lesson, [[m.result, v] for m, v in values]] for h, values in panels]
     return [
-        Figure("course_map", draw_course_map, None),
-        Figure("unrolled_rnn", lambda: diagrams.draw_unrolled_rnn(4).figure, None),
-        Figure("rnn_patterns", lambda: diagrams.draw_rnn_patterns()[0].figure.figure, None),
-        Figure("lstm_cell", lambda: diagrams.draw_lstm_cell().figure, None),
-        Figure("gru_cell", lambda: diagrams.draw_gru_cell().figure, None),
-        Figure("results", lambda: draw_results(panels), data),
+        Asset("course_map", draw_course_map, None),
+        Asset("unrolled_rnn", lambda: diagrams.draw_unrolled_rnn(4).figure, None),
+        Asset("rnn_patterns", lambda: diagrams.draw_rnn_patterns()[0].figure.figure, None),
+        Asset("lstm_cell", lambda: diagrams.draw_lstm_cell().figure, None),
+        Asset("gru_cell", lambda: diagrams.draw_gru_cell().figure, None),
+        Asset("results", lambda: draw_results(panels), data),
     ], left_out
 
 
-def fingerprint(figure: Figure) -> str:
-    """SHA-256 of what `figure` is drawn from: the drawing code, its name and its data."""
+def fingerprint(asset: Asset) -> str:
+    """SHA-256 of what `asset` is drawn from: the drawing code, its name and its data."""
     digest = hashlib.sha256()
     for module in (diagrams.__file__, __file__):
         digest.update(Path(module).read_text(encoding="utf-8").replace("\r\n", "\n").encode())
-    digest.update(json.dumps([figure.name, figure.data], default=list).encode())
+    digest.update(json.dumps([asset.name, asset.data], default=list).encode())
     return digest.hexdigest()
 
 
@@ -372,7 +372,8 @@ def write_assets(
                 f"inputs sha256:{fingerprint(item)}"
             )
             metadata = {"Date": None, "Title": item.name, "Description": description}
-            figure.savefig(path, bbox_inches="tight", metadata=metadata | {"Rights": RIGHTS})
+            metadata["Rights"] = RIGHTS
+            figure.savefig(path, bbox_inches="tight", metadata=metadata)
             plt.close(figure)
         written.append(path)
     return written, left_out
