@@ -123,7 +123,11 @@ def _release(args: argparse.Namespace) -> int:
 def _assets(args: argparse.Namespace) -> int:
     from .tools.assets import write_assets
 
-    written, left_out = write_assets(args.out, args.lessons)
+    try:
+        written, left_out = write_assets(args.out, args.lessons)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     for path in written:
         print(f"wrote {path}")
     for message in left_out:

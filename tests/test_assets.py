@@ -99,9 +99,12 @@ def test_results_chart_reads_the_stamps(tmp_path):
     ]
 
 
-def test_results_chart_needs_results(tmp_path):
+def test_results_chart_needs_results(tmp_path, capsys):
     with pytest.raises(ValueError, match="run-all --inplace"):
         assets.draw_results(assets.headline_results(tmp_path)[0])
+    assert main(["assets", "--lessons", str(tmp_path / "absent"), "--out", str(tmp_path)]) == 2
+    assert "absent is not a folder of lessons" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
 def test_course_map_has_every_lesson():

@@ -244,6 +244,8 @@ def headline_results(folder: Path = NOTEBOOKS_DIR) -> tuple[list[tuple[Headline,
     Returns the headlines that have their lesson's own result, each with its (measure, value)
     pairs, and one message for each headline or measure left out and why.
     """
+    if not Path(folder).is_dir():
+        raise ValueError(f"{folder} is not a folder of lessons (expected notebooks/NN_*.ipynb)")
     notebooks = {path.stem[:2]: path for path in lessons(folder)}
     stamps, problems = {}, {}
     for number in sorted({m.lesson for h in HEADLINES for m in h.measures}):
@@ -358,9 +360,9 @@ def write_assets(
     out_dir: Path = ASSETS_DIR, folder: Path = NOTEBOOKS_DIR
 ) -> tuple[list[Path], list[str]]:
     """Draw every figure into `out_dir` as NAME.svg; return the paths and the left-out messages."""
+    items, left_out = figures(folder)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    items, left_out = figures(folder)
     written = []
     settings = {"svg.hashsalt": "rnn-course", "svg.fonttype": "path"}
     for item in items:
