@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
+from .errors import InputError, InputTypeError
 from .validation import check_positive_int, describe
 
 __all__ = [
@@ -88,11 +89,11 @@ def _steps(name: str, value, steps: int) -> list[int]:
     if value is None:
         return list(range(steps))
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise TypeError(f"{name} must be a list of time steps or None, got {describe(value)}")
+        raise InputTypeError(f"{name} must be a list of time steps or None, got {describe(value)}")
     chosen = list(value)
     for step in chosen:
         if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step < steps:
-            raise ValueError(
+            raise InputError(
                 f"{name} must hold time steps between 0 and {steps - 1} (steps={steps}), "
                 f"got {value!r}"
             )
@@ -119,11 +120,11 @@ def draw_unrolled_rnn(
     """
     check_positive_int("steps", steps)
     if steps > 12:
-        raise ValueError(f"steps must be at most 12 to stay readable, got {steps}")
+        raise InputError(f"steps must be at most 12 to stay readable, got {steps}")
     inputs = _steps("input_steps", input_steps, steps)
     outputs = _steps("output_steps", output_steps, steps)
     if not isinstance(folded, bool):
-        raise TypeError(f"folded must be True or False, got {describe(folded)}")
+        raise InputTypeError(f"folded must be True or False, got {describe(folded)}")
 
     offset = 2.7 if folded else 0.0
     width = offset + 1.8 * steps + 1.0
@@ -178,7 +179,7 @@ def _draw_operation(ax, center: tuple[float, float], symbol: str, radius: float 
 
 def _check_title(title) -> None:
     if not isinstance(title, str):
-        raise TypeError(f"title must be a string, got {describe(title)}")
+        raise InputTypeError(f"title must be a string, got {describe(title)}")
 
 
 def _draw_cell_frame(ax, width: float, caption: str) -> None:
