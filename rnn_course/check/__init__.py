@@ -8,7 +8,7 @@ from ._core import RECORD_MIME, CheckFailed, Exercise, Verdict, exercises
 from .lesson01 import cross_entropy_from_logits, linear_forward, train_step
 from .lesson02 import make_windows, seasonal_naive_forecast, standardize
 from .lesson03 import bptt_step, rnn_parameter_count, rnn_step
-from .lesson04 import concat_weights, rnn_backward, rnn_forward
+from .lesson04 import collapse_linear_rnn, rnn_backward, rnn_forward
 from .lesson05 import bidirectional_final_hidden, last_valid_output, rnn_output_by_hand
 from .lesson06 import forecast_errors, recursive_forecast
 from .lesson07 import confusion_matrix, right_class_probability_by_row, rows_as_sequence
@@ -33,7 +33,7 @@ __all__ = [
     "rnn_parameter_count",
     "rnn_step",
     # lesson 04
-    "concat_weights",
+    "collapse_linear_rnn",
     "rnn_backward",
     "rnn_forward",
     # lesson 05
