@@ -7,7 +7,7 @@ else (for a student, see `settings.check_mode`) the course's reference, and says
 from ._core import RECORD_MIME, CheckFailed, Exercise, Verdict, exercises
 from .lesson01 import cross_entropy_from_logits, linear_forward, train_step
 from .lesson02 import make_windows, seasonal_naive_forecast, standardize
-from .lesson03 import bptt_step, rnn_parameter_count, rnn_step
+from .lesson03 import bptt_many_to_many, rnn_parameter_count, rnn_step
 from .lesson04 import collapse_linear_rnn, rnn_backward, rnn_forward
 from .lesson05 import bidirectional_final_hidden, last_valid_output, rnn_output_by_hand
 from .lesson06 import forecast_errors, recursive_forecast
@@ -29,7 +29,7 @@ __all__ = [
     "seasonal_naive_forecast",
     "standardize",
     # lesson 03
-    "bptt_step",
+    "bptt_many_to_many",
     "rnn_parameter_count",
     "rnn_step",
     # lesson 04
