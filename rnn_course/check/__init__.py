@@ -9,7 +9,11 @@ from .lesson01 import cross_entropy_from_logits, linear_forward, train_step
 from .lesson02 import make_windows, seasonal_naive_forecast, standardize
 from .lesson03 import bptt_many_to_many, rnn_parameter_count, rnn_step
 from .lesson04 import collapse_linear_rnn, rnn_backward, rnn_forward
-from .lesson05 import bidirectional_final_hidden, last_valid_output, rnn_output_by_hand
+from .lesson05 import (
+    bidirectional_final_hidden,
+    bidirectional_output_by_hand,
+    last_valid_output,
+)
 from .lesson06 import forecast_errors, recursive_forecast
 from .lesson07 import confusion_matrix, right_class_probability_by_row, rows_as_sequence
 from .lesson08 import gru_cell, lstm_cell, set_forget_bias
@@ -38,8 +42,8 @@ __all__ = [
     "rnn_forward",
     # lesson 05
     "bidirectional_final_hidden",
+    "bidirectional_output_by_hand",
     "last_valid_output",
-    "rnn_output_by_hand",
     # lesson 06
     "forecast_errors",
     "recursive_forecast",
