@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import numpy as np
 import torch
+from torch.torch_version import TorchVersion
 
 from .errors import InputError
 
@@ -22,6 +23,9 @@ CHECKS_ENV = "RNN_COURSE_CHECKS"
 CHECK_MODES = ("fallback", "strict", "record")
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
+# The oldest torch the course is tested on (.ci/run oldest); requirements.txt, pyproject.toml
+# and constraints/oldest.txt say the same (tests/test_versions.py).
+TORCH_FLOOR = "2.2"
 
 
 def is_quick() -> bool:
@@ -103,11 +107,19 @@ def data_root() -> Path:
 
 
 def setup(seed: int = 0) -> torch.device:
-    """The setup cell's work: pick the device, seed everything, print one summary line."""
+    """The setup cell's work: pick the device, seed everything, print one summary line.
+
+    On a torch older than `TORCH_FLOOR` it prints a second line: a warning.
+    """
     device = get_device()
     seed_everything(seed)
     print(
         f"device: {device} | mode: {mode()} | python {platform.python_version()}"
         f" | torch {torch.__version__} | seed {seed}"
     )
+    if TorchVersion(torch.__version__) < TORCH_FLOOR:
+        print(
+            f"warning: torch {torch.__version__} is older than {TORCH_FLOOR}, the oldest release"
+            " this course is tested on; some cells may fail: pip install --upgrade torch torchvision"
+        )
     return device

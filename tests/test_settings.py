@@ -48,3 +48,17 @@ def test_setup_prints_one_line(capsys):
     line = capsys.readouterr().out.strip()
     assert isinstance(device, torch.device) and "\n" not in line
     assert line.startswith(f"device: {device} | mode: ") and "torch" in line
+
+
+@pytest.mark.parametrize("version, warned", [("2.1.2+cpu", True), (settings.TORCH_FLOOR, False)])
+def test_setup_warns_in_one_line_on_a_torch_older_than_the_floor(
+    monkeypatch, capsys, version, warned
+):
+    monkeypatch.setattr(torch, "__version__", version)
+    settings.setup()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("device: ") and len(lines) == 1 + warned
+    if warned:
+        assert lines[1].startswith(
+            f"warning: torch {version} is older than {settings.TORCH_FLOOR},"
+        )
