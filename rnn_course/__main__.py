@@ -2,7 +2,8 @@
 
 `python -m rnn_course colab [--repo OWNER/NAME] [--ref REF]` rewrites the Colab parts.
 `python -m rnn_course release` writes the student editions in exercises/.
-`python -m rnn_course grade SUBMISSION... [--out grades.csv] [--timeout S]` grades notebooks.
+`python -m rnn_course grade SUBMISSION... [--out grades.csv] [--timeout S] [--jobs N]` grades
+notebooks, each in its own sandbox.
 `python -m rnn_course assets` draws the course's figures in assets/.
 """
 
@@ -64,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=Path("grades.csv"), help="CSV file; the JSON goes beside it"
     )
     grade.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+    grade.add_argument(
+        "--jobs", type=int, default=None, help="submissions graded at once (default: one per core)"
+    )
+    grade.add_argument(
+        "--memory", type=float, default=8, help="GiB of address space per kernel (default 8)"
+    )
     grade.add_argument(
         "--lessons",
         type=Path,
@@ -138,10 +145,17 @@ def _assets(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from .tools.grading import format_table as grades_table
     from .tools.grading import grade
+    from .tools.sandbox import isolation_note
 
-    rows = grade(args.submissions, args.lessons, args.out, args.timeout)
+    try:
+        rows = grade(args.submissions, args.lessons, args.out, args.timeout, args.jobs, args.memory)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print()
     print(grades_table(rows))
+    if rows:
+        print(f"\nisolation: {rows[0]['isolation']} ({isolation_note(rows[0]['isolation'])})")
     print(f"\ngrades: {args.out} (messages: {args.out.with_suffix('.json')})")
     return 0 if all(row["graded"] for row in rows) else 1
 

@@ -1,59 +1,151 @@
-"""`grade`: execute students' notebooks fairly and collect every exercise's verdict.
+"""`grade`: grade students' notebooks on verdicts that no submission can forge.
 
 A submission is graded from the instructor's copy of its lesson (`notebooks/`, matched by the
 `NN_` prefix or the name of the file): the student's answers, the lines that took the place of
-each stub of the student edition (`rnn_course.tools.release`), go into the solution blocks, and
-that notebook runs in a fresh kernel, in quick mode, in an empty temporary folder. Nothing
-else the student wrote runs, so editing a check cell, redefining a check or patching
-`rnn_course` outside the solution blocks has no effect; the cells changed outside the blocks
-are reported. Each check shows its verdict under `VERDICT_MIME`; an exercise scores 1 when its
-check cell ran to the end and every verdict it showed passed, 0 otherwise.
+each stub of the student edition (`rnn_course.tools.release`), go into the solution blocks;
+nothing else the student wrote runs, and the cells changed outside the blocks are reported.
+
+That grading copy runs in a fresh kernel, in quick mode, with `RNN_COURSE_CHECKS=record`, in a
+`sandbox.Sandbox` of its own (its own copy of the package, its own user and namespaces when the
+machine allows them, limits). In the kernel each check cell, found by its nbgrader metadata
+(`grade: true`, `grade_id: NAME`) in the instructor's lesson, only records what the answer
+returned on the check's seeded inputs, as plain data under `RECORD_MIME`. Once the kernel is
+gone, the grader replays each exercise's record with its own copy of the checks, in its own
+process (`Exercise.replay`): an exercise scores 1 when its check cell showed exactly one
+record and that record passes, 0 otherwise, with a message. The grader keeps no other output.
 """
 
 from __future__ import annotations
 
+import ast
+import concurrent.futures
 import copy
 import csv
+import dataclasses
+import functools
+import gzip
 import io
 import json
+import multiprocessing
 import os
 import re
+import shutil
+import stat
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+import tokenize
 from difflib import SequenceMatcher
 from pathlib import Path
 
 import nbformat
+import zmq
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.exceptions import CellExecutionComplete, CellTimeoutError, DeadKernelError
+from tqdm.auto import tqdm
 
-from ..check._core import VERDICT_MIME
-from ..settings import QUICK_ENV
+from ..check import RECORD_MIME, exercises
+from ..data import MNIST_FILES
+from ..settings import CHECKS_ENV, QUICK_ENV, REPO_ROOT, data_root
+from . import sandbox
 from .release import STUB, clear_outputs, fill_solutions, solution_blocks, student_edition
 from .runner import NOTEBOOKS_DIR, lessons
 
-CHECK_CELL = re.compile(r"check\.(\w+)\(.*\)", re.S)
 TIMEOUT_ERROR = "CellTimeout"
 MAX_TIMEOUTS = 3  # per submission: a kernel that ignores interrupts must not cost hours
-MAX_OUTPUT_CHARS = 1_000_000  # per submission; verdicts and errors are always kept
-REVIEW = re.compile(r"rnn_course|VERDICT|display|sys\.modules|importlib|__import__|setattr")
+MAX_SUBMISSION_BYTES = 20 * 2**20
+MAX_OUTPUT_CHARS = 1_000_000  # printed or displayed by one submission; none of it is kept
+MAX_RECORD_CHARS = 1_000_000  # one record (a real one is a few kilobytes)
+MAX_MESSAGE_BYTES = 8 * 2**20  # one kernel message: larger ones are dropped by the transport
+MAX_QUEUED_MESSAGES = 200  # waiting to be read: at most 1.6 GB
+LOST = (
+    f"the kernel's output was lost (a message over {MAX_MESSAGE_BYTES // 2**20} MB cuts it for "
+    "good)"
+)
+OUTPUT_TYPES = ("stream", "display_data", "update_display_data", "execute_result", "error")
+FILE_KINDS = {
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFDIR: "a folder",
+}
+# Names through which an answer can reach the grader's tools, the kernel or the file system.
+TOOLS = frozenset(
+    """rnn_course check _core exercises reference replay RECORD_MIME display update_display
+    clear_output publish_display_data sys importlib import_module __import__ builtins
+    __builtins__ setattr delattr getattr globals locals vars _getframe f_globals f_locals f_back
+    f_builtins tb_frame inspect gc get_ipython IPython ipykernel InteractiveShell
+    input_transformers_post input_transformers_cleanup ast_transformers events exec eval compile
+    __globals__ __code__ __closure__ __subclasses__ __class__ __dict__ __torch_function__
+    __torch_dispatch__ as_subclass _make_subclass ctypes os subprocess signal threading
+    multiprocessing socket shutil open pathlib Path atexit marshal pickle zmq""".split()
+)
+
+
+class NotGradable(Exception):
+    """A submission that cannot be graded (not a regular file, too big, unreadable...)."""
 
 
 class _TooSlow(Exception):
     """Too many cells of one submission ran over the time limit."""
 
 
+# ----------------------------------------------------------------------------- submissions
+
+
 def submissions(paths: list[Path]) -> list[Path]:
-    """The notebooks to grade: each file as given, and the `*.ipynb` inside each folder."""
+    """The notebooks to grade: each path as given, and the `*.ipynb` inside each folder.
+
+    Folders are walked without following links; a link found there is listed too (it gets an
+    error row), as is anything named `*.ipynb` that is not a regular file.
+    """
     found = []
     for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-        else:
+        if not path.is_dir() or path.is_symlink():
             found.append(path)
+            continue
+        inside = []
+        for folder, dirs, files in os.walk(path):
+            links = [name for name in dirs if os.path.islink(os.path.join(folder, name))]
+            dirs[:] = [name for name in dirs if name not in links and name != ".ipynb_checkpoints"]
+            names = [name for name in files if name.endswith(".ipynb")] + links
+            inside += [Path(folder) / name for name in names]
+        found += sorted(inside)
     return found
+
+
+def read_submission(path: Path) -> bytes:
+    """The bytes of a submitted notebook: a regular file (no link) within the size limit.
+
+    Never blocks: a FIFO, a socket or a device is refused before anything opens it.
+    """
+    try:
+        info = os.lstat(path)
+    except OSError as err:
+        raise NotGradable(f"cannot read it: {err.strerror}") from None
+    kind = stat.S_IFMT(info.st_mode)
+    if kind != stat.S_IFREG:
+        what = FILE_KINDS.get(kind, "not a regular file")
+        raise NotGradable(f"{what}, not a notebook file: not graded (submit the file itself)")
+    limit = f"the {MAX_SUBMISSION_BYTES / 2**20:.0f} MB limit: not graded"
+    if info.st_size > MAX_SUBMISSION_BYTES:
+        raise NotGradable(f"{info.st_size / 2**20:.1f} MB, over {limit}")
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        raise NotGradable(f"cannot read it: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as file:
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+            raise NotGradable("it was replaced while being read: not graded")
+        data = file.read(MAX_SUBMISSION_BYTES + 1)
+    if len(data) > MAX_SUBMISSION_BYTES:
+        raise NotGradable(f"over {limit}")
+    return data
 
 
 def find_lesson(submission: Path, lesson_paths: list[Path]) -> Path | None:
@@ -66,13 +158,27 @@ def find_lesson(submission: Path, lesson_paths: list[Path]) -> Path | None:
     return found[0] if len(found) == 1 else None
 
 
-def exercises(lesson: nbformat.NotebookNode) -> dict[int, str]:
-    """The check cells of a lesson (`check.NAME(...)`): {cell index: exercise name}, in order."""
-    return {
-        index: match.group(1)
-        for index, cell in enumerate(lesson.cells)
-        if cell.cell_type == "code" and (match := CHECK_CELL.fullmatch(cell.source.strip()))
-    }
+def check_cells(lesson: nbformat.NotebookNode) -> dict[int, str]:
+    """The lesson's check cells, from their nbgrader metadata: {cell index: exercise name}."""
+    found = {}
+    for index, cell in enumerate(lesson.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") is True and meta.get("grade_id"):
+            found[index] = str(meta["grade_id"])
+    return found
+
+
+def answer_cells(lesson: nbformat.NotebookNode) -> dict[str, int]:
+    """Each exercise's solution cell (nbgrader `solution: true`, `grade_id: NAME_answer`)."""
+    found = {}
+    for index, cell in enumerate(lesson.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution") is True:
+            found[str(meta.get("grade_id", "")).removesuffix("_answer")] = index
+    return found
+
+
+# ----------------------------------------------------------------------------- the grading copy
 
 
 def _match_cells(lesson_cells: list, submitted_cells: list) -> list[int | None]:
@@ -130,6 +236,19 @@ def extract_answers(
     return answers, outside != released_outside
 
 
+def tools_named(lines: list[str]) -> list[str]:
+    """The names in `TOOLS` that an answer's code (comments aside) or strings mention."""
+    text = "\n".join(line.strip() for line in lines)
+    words: list[str] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.COMMENT:
+                words += re.findall(r"\w+", token.string)
+    except (tokenize.TokenError, SyntaxError):
+        words = re.findall(r"\w+", text)
+    return [word for word in dict.fromkeys(words) if word in TOOLS]
+
+
 def grading_copy(
     lesson: nbformat.NotebookNode, submitted: nbformat.NotebookNode
 ) -> tuple[nbformat.NotebookNode, dict, list[str]]:
@@ -168,9 +287,11 @@ def grading_copy(
                     )
                     continue
                 answers[number] = answer
-                if REVIEW.search("\n".join(answer)):
+                named = tools_named(answer)
+                if named:
                     notes.append(
-                        f"cell {index + 1}: the answer reaches into the grader's tools; review it"
+                        f"cell {index + 1}: the answer uses {', '.join(f'`{w}`' for w in named)}, "
+                        "which can reach into the grader's tools: review it"
                     )
         cell.source = fill_solutions(cell.source, answers)[0]
     changes["added"] = sum(
@@ -181,134 +302,438 @@ def grading_copy(
     return notebook, changes, notes
 
 
+def normalized(source: str) -> str | None:
+    """`source` with comments, docstrings, layout and local names erased (None if not Python)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    scopes = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    for node in ast.walk(tree):
+        if isinstance(node, scopes) and node.body and isinstance(node.body[0], ast.Expr):
+            if isinstance(node.body[0].value, ast.Constant) and isinstance(
+                node.body[0].value.value, str
+            ):
+                node.body = node.body[1:] or [ast.Pass()]
+    fields = {ast.Name: "id", ast.arg: "arg", ast.alias: "asname", ast.ExceptHandler: "name"}
+    fields.update(dict.fromkeys((ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef), "name"))
+    bound = [
+        getattr(node, fields[type(node)])
+        for node in ast.walk(tree)
+        if type(node) in fields
+        and getattr(node, fields[type(node)])
+        and not (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load))
+    ]
+    names = {name: f"_{n}" for n, name in enumerate(dict.fromkeys(bound))}
+    for node in ast.walk(tree):
+        field = fields.get(type(node))
+        if field and getattr(node, field) in names:
+            setattr(node, field, names[getattr(node, field)])
+    return ast.dump(tree, annotate_fields=False)
+
+
+def matches_published(
+    lesson: nbformat.NotebookNode, notebook: nbformat.NotebookNode, checks: dict[int, str]
+) -> list[str]:
+    """The exercises whose answer is the lesson's own solution once normalized (`normalized`)."""
+    cells = answer_cells(lesson)
+    found = []
+    for name in checks.values():
+        index = cells.get(name)
+        if index is not None:
+            published = normalized(lesson.cells[index].source)
+            if published is not None and published == normalized(notebook.cells[index].source):
+                found.append(name)
+    return found
+
+
+# ----------------------------------------------------------------------------- running a copy
+
+
+class _KernelManager(AsyncKernelManager):
+    """A kernel started through its sandbox's launcher, on Unix sockets in the sandbox."""
+
+    box: sandbox.Sandbox
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return self.box.command(super().format_kernel_cmd(extra_arguments))
+
+    def client(self, **kwargs):
+        """A client whose sockets take messages and queues of bounded size only."""
+        client = super().client(**kwargs)
+        client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        client.context.setsockopt(zmq.RCVHWM, MAX_QUEUED_MESSAGES)
+        return client
+
+
 class _Client(NotebookClient):
-    """nbclient with a cap on the output it keeps (verdicts and errors are always kept)."""
+    """nbclient that keeps no output: only each check cell's records, each within a size cap.
 
-    output_chars = 0
-    truncated = False
+    Every other output (streams, displays, display_id updates, results, errors) is only
+    counted; `clear_output` and widget messages have nothing to act on.
+    """
 
-    def output(self, outs, msg, display_id, cell_index):
-        out = super().output(outs, msg, display_id, cell_index)
-        if out is None or display_id or out.output_type == "error":
-            return out
-        data = out.get("data", {})
-        if VERDICT_MIME in data:
-            return out
-        self.output_chars += len(out.get("text", "")) + sum(len(str(v)) for v in data.values())
-        if self.output_chars > MAX_OUTPUT_CHARS and outs and outs[-1] is out:
-            outs.pop()
-            self.truncated = True
+    def __init__(self, notebook, checks: dict[int, str], **kwargs):
+        super().__init__(notebook, **kwargs)
+        self.checks = checks
+        self.records: dict[int, list] = {}
+        self.output_chars = 0
+        self.finished: set[int] = set()  # cells whose end the output channel reported
+
+    def process_message(self, msg, cell, cell_index):
+        msg_type, content = msg.get("msg_type"), msg.get("content")
+        if not isinstance(content, dict):
             return None
-        return out
+        if msg_type == "status":
+            if content.get("execution_state") == "idle":
+                self.finished.add(cell_index)
+                raise CellExecutionComplete()
+            return None
+        if msg_type not in OUTPUT_TYPES:
+            return None
+        data = content.get("data")
+        if msg_type == "display_data" and isinstance(data, dict) and RECORD_MIME in data:
+            records = self.records.setdefault(cell_index, [])
+            if cell_index in self.checks and len(records) < 2:
+                size = len(json.dumps(data[RECORD_MIME], default=str))
+                records.append(data[RECORD_MIME] if size <= MAX_RECORD_CHARS else size)
+        else:
+            self.output_chars += len(json.dumps(content, default=str))
+        return None
 
 
-def execute(notebook: nbformat.NotebookNode, timeout: int) -> tuple[dict[int, dict], str, bool]:
-    """Run `notebook` in place: fresh kernel, quick mode, empty temporary working folder.
+@dataclasses.dataclass
+class Run:
+    """What executing a grading copy left: replies per cell, records, why it stopped."""
+
+    replies: dict[int, dict]
+    records: dict[int, list]
+    stopped: str
+    output_chars: int
+    lost: list[int]  # cells that ran but whose output never came (see `LOST`)
+
+
+def execute(
+    notebook: nbformat.NotebookNode, checks: dict[int, str], box: sandbox.Sandbox, timeout: int
+) -> Run:
+    """Run `notebook` in a fresh kernel in `box` (quick mode, record mode).
 
     A cell over `timeout` seconds is interrupted and the run goes on (up to `MAX_TIMEOUTS`
     times); errors do not stop it. The kernel's own stdout and stderr are discarded.
-    Returns each executed cell's reply content ({index: {"status", "ename", "evalue"}}), why
-    the run stopped early ("" when it did not) and whether output was dropped.
     """
     replies: dict[int, dict] = {}
 
     def on_cell_executed(cell, cell_index, execute_reply):
-        replies[cell_index] = (execute_reply or {}).get("content", {})
+        content = (execute_reply or {}).get("content", {})
+        replies[cell_index] = content if isinstance(content, dict) else {}
         timeouts = sum(reply.get("ename") == TIMEOUT_ERROR for reply in replies.values())
         if timeouts >= MAX_TIMEOUTS:
             raise _TooSlow(f"{timeouts} cells ran over {timeout} s: the rest was not run")
 
-    env = {**os.environ, QUICK_ENV: "1", "TQDM_DISABLE": "1"}
-    with tempfile.TemporaryDirectory(
-        prefix="rnn-course-grade-", ignore_cleanup_errors=True
-    ) as workdir:
-        client = _Client(
-            notebook,
-            timeout=timeout,
-            kernel_name="python3",
-            allow_errors=True,
-            interrupt_on_timeout=True,
-            error_on_timeout={
-                "ename": TIMEOUT_ERROR,
-                "evalue": f"the cell ran over {timeout} s and was interrupted",
-                "traceback": [],
-            },
-            record_timing=False,
-            shutdown_kernel="immediate",
-            on_cell_executed=on_cell_executed,
-            resources={"metadata": {"path": workdir}},
-        )
-        stopped = ""
-        try:
-            client.execute(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        except DeadKernelError:
-            stopped = "the kernel died (os._exit, a crash or out of memory?)"
-        except (_TooSlow, CellTimeoutError) as err:
-            stopped = str(err).splitlines()[0]
-    return replies, stopped, client.truncated
+    km = _KernelManager(kernel_name="python3", transport="ipc")
+    km.connection_file = str(box.connection_file)
+    km.box = box
+    client = _Client(
+        notebook,
+        checks,
+        km=km,
+        timeout=timeout,
+        startup_timeout=120,
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        error_on_timeout={
+            "ename": TIMEOUT_ERROR,
+            "evalue": f"the cell ran over {timeout} s and was interrupted",
+            "traceback": [],
+        },
+        iopub_timeout=10,
+        record_timing=False,
+        store_widget_state=False,
+        shutdown_kernel="immediate",
+        on_cell_executed=on_cell_executed,
+        resources={"metadata": {"path": str(box.work)}},
+    )
+    env = box.environment({QUICK_ENV: "1", CHECKS_ENV: "record", "TQDM_DISABLE": "1"})
+    stopped = ""
+    try:
+        client.execute(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except DeadKernelError:
+        stopped = "the kernel died (os._exit, a crash, or a limit: memory, CPU time)"
+    except (_TooSlow, CellTimeoutError) as err:
+        stopped = str(err).splitlines()[0]
+    except Exception as err:  # a kernel that does not start, or speaks nonsense
+        launcher = box.launcher_error()
+        stopped = f"the run stopped: {type(err).__name__}: {err}".splitlines()[0][:200]
+        stopped += f" ({launcher})" if launcher else ""
+    lost = [
+        index
+        for index, reply in replies.items()
+        if index not in client.finished and reply.get("ename") != TIMEOUT_ERROR
+    ]
+    return Run(replies, client.records, stopped, client.output_chars, lost)
+
+
+def _error_of(reply: dict | None) -> str:
+    if not reply or reply.get("status") == "ok":
+        return ""
+    return f"{str(reply.get('ename'))[:80]}: {str(reply.get('evalue'))[:200]}"
 
 
 def verdicts(
-    notebook: nbformat.NotebookNode, checks: dict[int, str], replies: dict[int, dict], stopped: str
-) -> tuple[dict[str, int], dict[str, str], list[str]]:
-    """Marks and messages per exercise from an executed grading copy, and unusual events."""
-    marks, messages, events = {}, {}, []
+    checks: dict[int, str], answers: dict[str, int], run: Run
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Each exercise's mark and message, from its check cell's record, replayed here."""
+    marks, messages = {}, {}
     for index, name in checks.items():
-        shown = [
-            output["data"][VERDICT_MIME]
-            for output in notebook.cells[index].get("outputs", [])
-            if VERDICT_MIME in output.get("data", {})
-        ]
-        shown = [v for v in shown if isinstance(v, dict) and v.get("exercise") == name]
-        reply = replies.get(index)
-        passed = bool(shown) and all(v.get("passed") is True for v in shown)
-        marks[name] = int(passed and reply is not None and reply.get("status") == "ok")
-        if reply is None:
-            messages[name] = f"not checked: {stopped or 'the check cell did not run'}"
-        elif reply.get("status") == "ok" or reply.get("ename") == "CheckFailed":
+        records = run.records.get(index, [])
+        reply = run.replies.get(index)
+        marks[name] = 0
+        if len(records) > 1:
             messages[name] = (
-                str(shown[-1].get("message")) if shown else "the check showed no verdict"
+                "the check cell showed more than one record (does your answer display "
+                "something?): not graded"
             )
+        elif records and isinstance(records[0], int):
+            messages[name] = (
+                f"the record of your answer is {records[0]:,} characters, over the "
+                f"{MAX_RECORD_CHARS:,} limit: dropped"
+            )
+        elif records:
+            try:
+                verdict = exercises()[name].replay(records[0])
+                marks[name], messages[name] = int(verdict.passed), verdict.message
+            except Exception as err:  # replay is built not to raise; a bug must not stop grading
+                messages[name] = f"the record could not be replayed ({type(err).__name__})"
+        elif reply is None:
+            messages[name] = f"not checked: {run.stopped or 'the check cell did not run'}"
+        elif index in run.lost:
+            messages[name] = f"no record of your answer: {LOST}"
         else:
-            messages[name] = (
-                f"the check did not finish: {reply.get('ename')}: {reply.get('evalue')}"
-            )
-            events.append(f"{name}: {reply.get('ename')}")
-    return marks, messages, events
+            error = _error_of(reply)
+            shown = f"raised {error}" if error else "showed none"
+            messages[name] = f"no record of your answer: the check cell {shown}"
+            answer_error = _error_of(run.replies.get(answers.get(name, -1)))
+            if answer_error:
+                messages[name] += f" (your answer's cell raised {answer_error})"
+    return marks, messages
 
 
-def grade_one(path: Path, lesson_paths: list[Path], timeout: int = 120) -> dict:
+# ----------------------------------------------------------------------------- one submission
+
+
+@dataclasses.dataclass
+class Settings:
+    """What every grading process needs to know about the batch."""
+
+    lesson_paths: list[Path]
+    timeout: int
+    mode: str
+    limits: sandbox.Limits
+    data: Path | None
+    hidden: list[Path]
+    threads: int
+
+
+@functools.cache
+def _read_lesson(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def grade_one(path: Path, settings: Settings, uid: int) -> dict:
     """Grade one submitted notebook; never raises, never writes to `path`. Returns its row."""
     start = time.perf_counter()
     row: dict = {"submission": str(path), "lesson": None, "marks": {}, "total": 0, "max": 0}
     row.update(graded=False, error="", messages={}, outside_changes={}, notes=[])
+    row.update(matches_solution=[], isolation=settings.mode)
     try:
-        lesson_path = find_lesson(path, lesson_paths)
+        lesson_path = find_lesson(path, settings.lesson_paths)
         if lesson_path is None:
             row["error"] = "cannot tell which lesson this is: name it like NN_name.ipynb"
             return row
-        lesson = nbformat.read(lesson_path, as_version=4)
-        checks = exercises(lesson)
+        lesson = _read_lesson(lesson_path)
+        checks = check_cells(lesson)
         row.update(lesson=lesson_path.stem, max=len(checks))
         row["marks"] = dict.fromkeys(checks.values(), 0)
+        unknown = [name for name in checks.values() if name not in exercises()]
+        if unknown:
+            row["error"] = f"{lesson_path.name}: no check named {', '.join(unknown)}"
+            return row
+        data = read_submission(path)
         try:
-            submitted = nbformat.read(path, as_version=4)
+            submitted = nbformat.reads(data.decode("utf-8"), as_version=4)
             notebook, row["outside_changes"], row["notes"] = grading_copy(lesson, submitted)
         except Exception as err:
             row["error"] = f"not a readable notebook: {type(err).__name__}: {err}"[:300]
             return row
-        replies, stopped, truncated = execute(notebook, timeout)
-        row["marks"], row["messages"], events = verdicts(notebook, checks, replies, stopped)
+        row["matches_solution"] = matches_published(lesson, notebook, checks)
+        box = sandbox.Sandbox(
+            settings.mode,
+            uid,
+            settings.limits,
+            REPO_ROOT / "rnn_course",
+            settings.data,
+            settings.hidden,
+            settings.threads,
+        )
+        try:
+            nbformat.write(notebook, box.work / lesson_path.name)
+            run = execute(notebook, checks, box, settings.timeout)
+        finally:
+            left = sandbox.stop_descendants()  # this process is a subreaper: orphans included
+            box.remove()
+        row["marks"], row["messages"] = verdicts(checks, answer_cells(lesson), run)
         row["total"] = sum(row["marks"].values())
-        row["graded"] = not stopped
-        if truncated:
-            events.append(f"output over {MAX_OUTPUT_CHARS} characters dropped")
-        row["error"] = "; ".join(([stopped] if stopped else []) + events)
+        row["graded"] = not run.stopped and not left
+        events = [run.stopped, left]
+        if run.lost:
+            events.append(f"from cell {min(run.lost) + 1} on, {LOST}")
+        if run.output_chars > MAX_OUTPUT_CHARS:
+            events.append(f"output over {MAX_OUTPUT_CHARS:,} characters ({run.output_chars:,})")
+        row["error"] = "; ".join(event for event in events if event)
+    except NotGradable as err:
+        row["error"] = str(err)
     except Exception as err:  # a bug in grading one submission must not stop the batch
         row["error"] = f"grading failed: {type(err).__name__}: {err}"[:300]
     finally:
         row["time_s"] = round(time.perf_counter() - start, 1)
     return row
+
+
+# ----------------------------------------------------------------------------- a batch
+
+_worker: dict = {}
+
+
+def _start_worker(slots, uids: list[int], settings: Settings) -> None:
+    sandbox.become_subreaper()
+    _worker.update(uid=uids[slots.get()], settings=settings)
+
+
+def _grade_in_worker(path: Path) -> dict:
+    return grade_one(path, _worker["settings"], _worker["uid"])
+
+
+def _data_copy(batch: Path) -> Path | None:
+    """A copy of the MNIST files that any kernel may read (bound read-only), or None."""
+    raw = data_root() / "MNIST" / "raw"
+    if not raw.is_dir():
+        return None
+    target = batch / "data" / "MNIST" / "raw"
+    target.mkdir(parents=True)
+    for name in MNIST_FILES:
+        try:
+            if (raw / name).is_file():
+                shutil.copyfile(raw / name, target / name)
+            elif (raw / f"{name}.gz").is_file():
+                with gzip.open(raw / f"{name}.gz") as src, open(target / name, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        except (OSError, EOFError):
+            (target / name).unlink(missing_ok=True)  # the lesson will say the file is missing
+    for folder in (batch / "data", batch / "data" / "MNIST", target):
+        folder.chmod(0o755)
+    for file in target.iterdir():
+        file.chmod(0o444)
+    return batch / "data"
+
+
+def grade(
+    paths: list[Path],
+    lessons_dir: Path = NOTEBOOKS_DIR,
+    out: Path = Path("grades.csv"),
+    timeout: int = 120,
+    jobs: int | None = None,
+    memory_gib: float = 8,
+    isolation: str | None = None,
+    progress: bool = True,
+) -> list[dict]:
+    """Grade every submission in `paths` (files or folders) and write `out` once all are done.
+
+    `jobs` submissions are graded at a time (default: one per core). `isolation` is the
+    sandbox mode (default: the strongest this machine allows, `sandbox.detect_mode`).
+    """
+    out = Path(out)
+    if out.suffix == ".json":
+        raise ValueError(f"out is the CSV file (the JSON goes beside it), got {out}")
+    for name, value in (
+        ("timeout", timeout),
+        ("jobs", 1 if jobs is None else jobs),
+        ("memory", memory_gib),
+    ):
+        if not value > 0:
+            raise ValueError(f"{name} is {value}; expected a positive number")
+    if isolation not in (None, *sandbox.MODES):
+        raise ValueError(f"isolation is {isolation!r}; expected one of {', '.join(sandbox.MODES)}")
+    lesson_paths = lessons(Path(lessons_dir))
+    found = submissions(paths)
+    cores = len(os.sched_getaffinity(0))
+    jobs = max(1, min(jobs or cores, len(found) or 1))
+    mode = isolation or sandbox.detect_mode()
+    uids = sandbox.free_uids(jobs) if mode == "root" else [os.getuid()] * jobs
+    hidden = [
+        REPO_ROOT,
+        Path(lessons_dir),
+        out.parent,
+        *(p if p.is_dir() else p.parent for p in map(Path, paths)),
+    ]
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="rnn-course-batch-") as batch:
+        settings = Settings(
+            lesson_paths=lesson_paths,
+            timeout=timeout,
+            mode=mode,
+            limits=sandbox.Limits(memory_gib=memory_gib, cpu_s=max(600, 20 * timeout)),
+            data=_data_copy(Path(batch)),
+            hidden=[p.resolve() for p in hidden],
+            threads=max(1, cores // jobs),
+        )
+        context = multiprocessing.get_context("spawn")
+        slots = context.Queue()
+        for slot in range(jobs):
+            slots.put(slot)
+        results: dict[int, dict] = {}
+        with (
+            concurrent.futures.ProcessPoolExecutor(
+                jobs,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(slots, uids, settings),
+            ) as pool,
+            tqdm(total=len(found), desc="grading", unit="notebook", disable=not progress) as bar,
+        ):
+            futures = {pool.submit(_grade_in_worker, path): n for n, path in enumerate(found)}
+            for future in concurrent.futures.as_completed(futures):
+                n = futures[future]
+                try:
+                    results[n] = future.result()
+                except Exception as err:  # the grading process itself died
+                    results[n] = {
+                        "submission": str(found[n]),
+                        "lesson": None,
+                        "marks": {},
+                        "total": 0,
+                        "max": 0,
+                        "graded": False,
+                        "time_s": 0.0,
+                        "error": f"grading failed: {type(err).__name__}: {err}"[:300],
+                        "messages": {},
+                        "outside_changes": {},
+                        "notes": [],
+                        "matches_solution": [],
+                        "isolation": mode,
+                    }
+                bar.update()
+        rows = [results[n] for n in range(len(found))]
+    write_results(rows, out)  # only now: every kernel of the batch is gone
+    return rows
+
+
+# ----------------------------------------------------------------------------- the results
+
+
+def review(row: dict) -> str:
+    """What the instructor should look at in a row: notes and answers equal to the solution."""
+    copied = [f"{name} matches the published solution" for name in row["matches_solution"]]
+    return "; ".join([*copied, *row["notes"]])
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -322,11 +747,20 @@ def write_results(rows: list[dict], out: Path) -> None:
     names = list(dict.fromkeys(name for row in rows for name in row["marks"]))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["submission", "lesson", *names, "total", "max", "error"])
+    writer.writerow(["submission", "lesson", *names, "total", "max", "time_s", "error", "review"])
     for row in rows:
         marks = [row["marks"].get(name, "") for name in names]
         writer.writerow(
-            [row["submission"], row["lesson"] or "", *marks, row["total"], row["max"], row["error"]]
+            [
+                row["submission"],
+                row["lesson"] or "",
+                *marks,
+                row["total"],
+                row["max"],
+                row["time_s"],
+                row["error"],
+                review(row),
+            ]
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     _write_atomically(out, buffer.getvalue())
@@ -334,42 +768,20 @@ def write_results(rows: list[dict], out: Path) -> None:
 
 
 def format_table(rows: list[dict]) -> str:
-    """A plain-text table per lesson: one row per submission, one column per exercise, total."""
+    """A plain-text table per lesson (marks, total, time, error), then what to review."""
     tables = []
     for lesson in dict.fromkeys(row["lesson"] for row in rows):
         group = [row for row in rows if row["lesson"] == lesson]
         names = list(group[0]["marks"])
-        table = [["submission", *names, "total", "error"]]
+        table = [["submission", *names, "total", "time (s)", "error"]]
         for row in group:
             marks = [str(row["marks"].get(name, "")) for name in names]
-            table.append(
-                [row["submission"], *marks, f"{row['total']}/{row['max']}", row["error"][:100]]
-            )
+            total = f"{row['total']}/{row['max']}"
+            table.append([row["submission"], *marks, total, f"{row['time_s']:.1f}", row["error"]])
         widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
         lines = [
             "  ".join(c.ljust(w) for c, w in zip(line, widths)) + "  " + line[-1] for line in table
         ]
+        lines += [f"review {row['submission']}: {review(row)}" for row in group if review(row)]
         tables.append(f"lesson {lesson or '?'}\n" + "\n".join(line.rstrip() for line in lines))
     return "\n\n".join(tables)
-
-
-def grade(
-    paths: list[Path],
-    lessons_dir: Path = NOTEBOOKS_DIR,
-    out: Path = Path("grades.csv"),
-    timeout: int = 120,
-    echo: Callable[[str], None] = print,
-) -> list[dict]:
-    """Grade every submission in `paths` (files or folders), writing `out` after each one."""
-    out = Path(out)
-    if out.suffix == ".json":
-        raise ValueError(f"out is the CSV file (the JSON goes beside it), got {out}")
-    lesson_paths = lessons(Path(lessons_dir))
-    rows: list[dict] = []
-    for path in submissions(paths):
-        echo(f"grading {path} ...")
-        rows.append(grade_one(path, lesson_paths, timeout))
-        row = rows[-1]
-        echo(f"  {row['total']}/{row['max']} in {row['time_s']} s {row['error']}".rstrip())
-        write_results(rows, out)
-    return rows
