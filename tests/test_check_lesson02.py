@@ -229,6 +229,11 @@ WRONG = {
         ("lists of windows", windows_lists, r"inputs for .* should be a tensor, got list"),
         ("no default horizon", windows_no_default, r"horizon a default of 1"),
         ("in place", lambda s, w, h=1: windows(s.unsqueeze_(0)[0], w, h), r"argument `series`"),
+        (
+            "unfold without the cut",
+            lambda s, w, h=1: (s.unfold(0, w, 1), s[w:].unfold(0, h, 1)),
+            r"have no target after them",
+        ),
     ],
     "standardize": [
         ("statistics of both parts", scaled_leaky, r"include the test part"),
@@ -257,6 +262,11 @@ WRONG = {
         ("naive", lambda h, n, s: h[-1].repeat(n), r"that is the naive forecast"),
         ("last horizon values", lambda h, n, s: h[-n:], r"the last `horizon` values"),
         ("one season only", lambda h, n, s: h[-s:][:n], r"repeat the last season"),
+        (
+            "repeat too few",
+            lambda h, n, s: h[-s:].repeat(n // s),
+            r"falls short|repeat the last season",
+        ),
         ("first season", lambda h, n, s: h[:s][torch.arange(n) % s], r"first season"),
         ("backwards", lambda h, n, s: h[-1 - torch.arange(n) % s], r"read backwards"),
         ("one step early", lambda h, n, s: h[-s - 1 : -1][torch.arange(n) % s], r"one step early"),

@@ -239,46 +239,48 @@ WRONG = {
         ("future only", bptt_future_only, r"add dL_t/dh_t at every step"),
         (
             "W_hh transposed",
-            lambda l, s, W: _recursion(
-                l, s, W, lambda g, st, W, n, t: (g * (1 - st[:, n] ** 2)) @ W.T
+            lambda loc, s, W: _recursion(
+                loc, s, W, lambda g, st, W, n, t: (g * (1 - st[:, n] ** 2)) @ W.T
             ),
             r"W_hh is transposed",
         ),
         (
             "no tanh derivative",
-            lambda l, s, W: _recursion(l, s, W, lambda g, st, W, n, t: g @ W),
+            lambda loc, s, W: _recursion(loc, s, W, lambda g, st, W, n, t: g @ W),
             r"derivative \(1 - h\*\*2\) is missing",
         ),
         (
             "derivative at h_t",
-            lambda l, s, W: _recursion(
-                l, s, W, lambda g, st, W, n, t: (g * (1 - st[:, t] ** 2)) @ W
+            lambda loc, s, W: _recursion(
+                loc, s, W, lambda g, st, W, n, t: (g * (1 - st[:, t] ** 2)) @ W
             ),
             r"taken at h_t",
         ),
         (
             "1 - tanh(h)**2",
-            lambda l, s, W: _recursion(
-                l, s, W, lambda g, st, W, n, t: (g * (1 - torch.tanh(st[:, n]) ** 2)) @ W
+            lambda loc, s, W: _recursion(
+                loc, s, W, lambda g, st, W, n, t: (g * (1 - torch.tanh(st[:, n]) ** 2)) @ W
             ),
             r"not 1 - tanh\(h\)\*\*2",
         ),
         (
             "1 - h",
-            lambda l, s, W: _recursion(l, s, W, lambda g, st, W, n, t: (g * (1 - st[:, n])) @ W),
+            lambda loc, s, W: _recursion(
+                loc, s, W, lambda g, st, W, n, t: (g * (1 - st[:, n])) @ W
+            ),
             r"not 1 - h$",
         ),
         (
             "derivative after the product",
-            lambda l, s, W: _recursion(
-                l, s, W, lambda g, st, W, n, t: (g @ W) * (1 - st[:, n] ** 2)
+            lambda loc, s, W: _recursion(
+                loc, s, W, lambda g, st, W, n, t: (g @ W) * (1 - st[:, n] ** 2)
             ),
             r"multiplies after the product",
         ),
         (
             "forward in time",
-            lambda l, s, W: _recursion(
-                l, s, W, lambda g, st, W, n, t: (g * (1 - st[:, n] ** 2)) @ W, forward=True
+            lambda loc, s, W: _recursion(
+                loc, s, W, lambda g, st, W, n, t: (g * (1 - st[:, n] ** 2)) @ W, forward=True
             ),
             r"runs forward in time",
         ),
@@ -305,6 +307,7 @@ RIGHT = {
         ),
         ("nn.RNNCell called with the weights", step_rnn_cell),
         ("concatenated input and state", step_concat),
+        ("column vectors", lambda x, h, Wx, Wh, b: torch.tanh(Wx @ x.T + Wh @ h.T + b[:, None]).T),
         ("float32 products", step_float32),
     ],
     "rnn_parameter_count": [

@@ -90,6 +90,11 @@ def _windows_case(answer, series, window: int, horizon: int, *, default: bool = 
                 f"for {sizes}, the inputs hold {n - 1} windows, one short: there are "
                 f"time - window - horizon + 1 = {n}"
             )
+        if shape == (time - window + 1, window) and horizon >= 1:
+            raise CheckFailed(
+                f"for {sizes}, the inputs hold {time - window + 1} windows: the last {horizon} "
+                f"have no target after them; keep time - window - horizon + 1 = {n}"
+            )
         if shape == (window, n) and window != n:
             raise CheckFailed(
                 f"for {sizes}, the inputs have shape {shape}: transposed; one row per window, "
@@ -299,6 +304,12 @@ def _seasonal_case(answer, history, horizon: int, season: int) -> None:
         raise CheckFailed(
             f"{what} has {season} values: for a horizon longer than a season, repeat the last "
             "season (step h takes history[-season:][h % season])"
+        )
+    covered = season * (horizon // season)
+    if isinstance(forecast, torch.Tensor) and covered != horizon and forecast.shape == (covered,):
+        raise CheckFailed(
+            f"{what} has {covered} values: repeating the season horizon // season times falls "
+            "short; repeat it once more and cut, or index with h % season"
         )
     expect_tensor(forecast, expected, what)
     name_mistake(forecast, _known(_seasonal_mistakes(history, horizon, season), expected))
