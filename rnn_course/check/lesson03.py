@@ -75,20 +75,18 @@ def _random(generator, *shape, dtype=torch.float32):
     return torch.randn(*shape, generator=generator, dtype=dtype)
 
 
-def check_rnn_terms(first_state, what: str) -> int:
-    """Check h_1 = tanh(x_1 W_xh^T + h_0 W_hh^T + b_h): known mistakes first, then one term at a
-    time, then sizes where a transposed weight cannot run.
-
-    `first_state(x_1, h_0, W_xh, W_hh, b_h)` returns the student's h_1, (batch, hidden).
-    Returns the number of tests passed.
+def _check_terms(answer) -> int:
+    """Check h_t = tanh(x_t W_xh^T + h_prev W_hh^T + b_h): known mistakes first, then one term at
+    a time, then sizes where a transposed weight cannot run. Returns the number of tests passed.
     """
+    what = "h_t"
     g = torch.Generator().manual_seed(31)
     # input_size == hidden_size: a transposed or swapped weight runs, and is named by its value
     batch, size = 3, 4
     x, h = _random(g, batch, size), _random(g, batch, size)
     W_xh, W_hh, b_h = _random(g, size, size), _random(g, size, size), _random(g, size)
     expected = _rnn_step(x, h, W_xh, W_hh, b_h)
-    full = first_state(x, h, W_xh, W_hh, b_h)
+    full = call(answer, x, h, W_xh, W_hh, b_h)
     sizes = f"a batch of {batch}, input_size {size}, hidden_size {size}"
     expect_tensor(full, expected, f"{what} for {sizes}")
     name_mistake(full, _known(_step_mistakes(x, h, W_xh, W_hh, b_h), expected))
@@ -105,7 +103,7 @@ def check_rnn_terms(first_state, what: str) -> int:
         ("only the previous state: tanh(h_prev @ W_hh.T)", (zero_x, h, zero_w, W_hh, zero_b)),
     ]
     for term, args in probes:
-        got = first_state(*args)
+        got = call(answer, *args)
         expect_tensor(got, expected, f"{what} with {term}")
         expect_close(got, _rnn_step(*args), f"{what} with {term}")
     expect_close(full, expected, f"{what} for {sizes}")
@@ -118,7 +116,7 @@ def check_rnn_terms(first_state, what: str) -> int:
         _random(g, 5, dtype=F64),
     )
     expected = _rnn_step(x, h, W_xh, W_hh, b_h)
-    got = first_state(x, h, W_xh, W_hh, b_h)
+    got = call(answer, x, h, W_xh, W_hh, b_h)
     sizes = "a batch of one, input_size 3, hidden_size 5, float64"
     expect_tensor(got, expected, f"{what} for {sizes}")
     expect_close(got, expected, f"{what} for {sizes}")
@@ -128,7 +126,7 @@ def check_rnn_terms(first_state, what: str) -> int:
 @exercise(reference=_rnn_step)
 def rnn_step(answer) -> int:
     """`rnn_step(x_t, h_prev, W_xh, W_hh, b_h)`: (batch, input), (batch, hidden) -> h_t (batch, hidden)."""
-    passed = check_rnn_terms(lambda *args: call(answer, *args), "h_t")
+    passed = _check_terms(answer)
     g = torch.Generator().manual_seed(32)
     args = [
         _random(g, 2, 3),
