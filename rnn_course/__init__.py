@@ -9,6 +9,7 @@ from .data import (
     load_mnist,
     long_memory_task,
     make_windows,
+    mnist_splits,
     sine_wave,
     time_split,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "load_mnist",
     "long_memory_task",
     "make_windows",
+    "mnist_splits",
     "mode",
     "pick",
     "plot_confusion_matrix",

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .errors import DataError, DataNotFoundError, InputError, InputTypeError
-from .settings import DATA_ENV, PACKAGE_DIR, data_root
+from .settings import DATA_ENV, PACKAGE_DIR, data_root, pick
 from .validation import as_1d_tensor, check_fraction, check_positive_int
 
 # The four decompressed MNIST files: size in bytes and SHA-256 of the original release.
@@ -209,6 +209,25 @@ def load_mnist(
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     return images.clone(), labels.clone()
+
+
+def mnist_splits(seed: int = 0) -> tuple[tuple[torch.Tensor, torch.Tensor], ...]:
+    """Lessons 07 and 08's split of MNIST into training, validation and test sets.
+
+    A random part of the training images, drawn with `seed`, is held out for validation; the
+    test images stay apart. Full mode: 55,000 training, 5,000 validation, 10,000 test images;
+    quick mode: the first 6,000 training images (5,000 and 1,000) and the first 2,000 test
+    images. Returns three (images, labels) pairs, images (n, 28, 28) float32 in [0, 1] and
+    labels (n,) int64: `(train, validation, test)`. Taught in lesson 07.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed must be a non-negative int, got {seed!r}")
+    images, labels = load_mnist("train", limit=pick(full=None, quick=6_000))
+    test = load_mnist("test", limit=pick(full=None, quick=2_000))
+    validation_size = pick(full=5_000, quick=1_000)
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    validation, train = order[:validation_size], order[validation_size:]
+    return (images[train], labels[train]), (images[validation], labels[validation]), test
 
 
 # --------------------------------------------------------------------------- memory (lesson 08)

@@ -5,13 +5,17 @@ Data stay in memory as tensors and move to the device once; batches are slices o
 
 from __future__ import annotations
 
+import os
 import time
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .errors import InputError
 from .validation import check_positive_int, describe
+
+_TRUE = ("1", "true", "yes", "on")
 
 
 def _check_data(name: str, data) -> tuple[torch.Tensor, torch.Tensor]:
@@ -93,13 +97,15 @@ def fit(
     device=None,
     progress: bool = True,
     verbose: bool = True,
+    scheduler=None,
 ) -> dict[str, list[float]]:
     """Train `model` on `train_data` = (inputs, targets) for `epochs` epochs (lesson 01's loop).
 
     Inputs have the batch first, e.g. (batch, time, features); they and the model move to
     `device` (default: the model's) once. The optimizer defaults to Adam with `lr`;
-    `clip_grad_norm` clips the gradient norm of each step. Prints one line per epoch unless
-    `verbose=False`; `progress` shows a progress bar over the batches.
+    `clip_grad_norm` clips the gradient norm of each step; `scheduler` (a learning-rate
+    scheduler of `optimizer`, lessons 07 and 08) is stepped once after each epoch. Prints one
+    line per epoch unless `verbose=False`; `progress` shows a progress bar over the batches.
 
     Returns the history: lists 'train_loss', 'epoch_seconds', and with `val_data` 'val_loss'
     (and 'val_accuracy' for class labels), one value per epoch.
@@ -117,16 +123,21 @@ def fit(
     if val_data is not None:
         val_data = tuple(tensor.to(device) for tensor in val_data)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    if scheduler is not None and getattr(scheduler, "optimizer", None) is not optimizer:
+        raise InputError(
+            "scheduler must schedule the optimizer that fit uses: pass that optimizer as "
+            "optimizer= and build the scheduler on it"
+        )
 
+    # TQDM_DISABLE=1 (run-all, grading) turns the bar off; tqdm's notebook bar ignores it itself.
+    show_bar = progress and os.environ.get("TQDM_DISABLE", "").strip().lower() not in _TRUE
     history: dict[str, list[float]] = {"train_loss": [], "epoch_seconds": []}
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         model.train()
         total_loss = torch.zeros((), device=device)
         batches = _batches(len(inputs), batch_size, shuffle=True, device=device)
-        # Without `disable`, tqdm obeys TQDM_DISABLE=1 (run-all and grading store no bars).
-        off = {} if progress else {"disable": True}
-        bar = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False, **off)
+        bar = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not show_bar)
         for index in bar:
             optimizer.zero_grad()
             loss = loss_fn(model(inputs[index]), targets[index])
@@ -137,6 +148,8 @@ def fit(
             total_loss += loss.detach() * len(index)
         history["train_loss"].append(total_loss.item() / len(inputs))
         history["epoch_seconds"].append(time.perf_counter() - start)
+        if scheduler is not None:
+            scheduler.step()
         line = f"epoch {epoch}/{epochs} | train loss {history['train_loss'][-1]:.4g}"
         if val_data is not None:
             for key, value in evaluate(model, val_data, loss_fn, device=device).items():
