@@ -17,6 +17,7 @@ from .lesson05 import (
 from .lesson06 import forecast_errors, recursive_forecast
 from .lesson07 import confusion_matrix, right_class_probability_by_row, rows_as_sequence
 from .lesson08 import gru_cell, lstm_cell, set_forget_bias
+from .lesson10 import attention_weights, greedy_decode, sequence_accuracy
 
 __all__ = [
     "RECORD_MIME",
@@ -55,4 +56,8 @@ __all__ = [
     "gru_cell",
     "lstm_cell",
     "set_forget_bias",
+    # lesson 10
+    "attention_weights",
+    "greedy_decode",
+    "sequence_accuracy",
 ]

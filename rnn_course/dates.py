@@ -1,0 +1,281 @@
+"""Dates as people write them, in English and Chinese, paired with ISO dates (lesson 10).
+
+`date_examples` draws seeded (written, ISO) pairs such as ("24 Nov 2026", "2026-11-24") or
+("二〇二六年十一月二十四日", "2026-11-24") for dates from 1900-01-01 to 2099-12-31, in the styles of
+`STYLES`, with noise: extra spaces, upper and lower case, leading zeros or none. A fixed tenth
+of the dates is held out: `split="test"` draws only from them, `split="train"` never does.
+
+Numeric dates are ambiguous, so the data fixes one convention: slashes are read the US way,
+month/day/year, and a two-digit year follows POSIX `strptime`'s pivot (69-99 -> 1969-1999,
+00-68 -> 2000-2068), so the two-digit style is only used for dates from 1969 to 2068.
+
+`CharVocabulary` turns strings into padded batches of character ids with padding, start and
+end tokens; `DATE_VOCABULARY` holds every character the generator can write.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+import torch
+
+from .errors import InputError, InputTypeError
+from .validation import check_positive_int, describe
+
+FIRST_DATE = datetime.date(1900, 1, 1)
+LAST_DATE = datetime.date(2099, 12, 31)
+TEST_FRACTION = 0.1
+SPLIT_SEED = 2026  # fixes which dates are held out, whatever seed a sample uses
+TWO_DIGIT_YEARS = (1969, 2068)  # POSIX strptime's %y: 69-99 -> 19xx, 00-68 -> 20xx
+
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+CHINESE_DIGITS = "〇一二三四五六七八九"
+CHINESE_WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]  # 星期一 ... 星期日 (Monday first)
+
+# Each style: an example (24 November 2026) and whether it counts as a long input.
+STYLES = {
+    "day_mon_year": ("24 Nov 2026", False),
+    "month_day_year": ("November 24, 2026", False),
+    "us_numeric": ("11/24/2026", False),
+    "us_numeric_short": ("11/24/26", False),
+    "chinese_digits": ("2026年11月24日", False),
+    "chinese_numerals": ("二〇二六年十一月二十四日", False),
+    "weekday_day_month_year": ("Tuesday, 24 November 2026", True),
+    "weekday_month_day_year": ("Tuesday, November 24th, 2026", True),
+    "chinese_numerals_weekday": ("二〇二六年十一月二十四日 星期二", True),
+}
+SHORT_STYLES = tuple(name for name, (_, long) in STYLES.items() if not long)
+LONG_STYLES = tuple(name for name, (_, long) in STYLES.items() if long)
+
+
+# --------------------------------------------------------------------------- writing one date
+
+
+def iso(date: datetime.date) -> str:
+    """'2026-11-24': the ISO 8601 form, the model's target."""
+    return date.isoformat()
+
+
+def ordinal(day: int) -> str:
+    """'1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', ..."""
+    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def chinese_number(n: int) -> str:
+    """1..31 in Chinese numerals: 一, 十, 十一, 二十, 二十四, 三十一."""
+    tens, units = divmod(n, 10)
+    text = ("" if tens < 2 else CHINESE_DIGITS[tens]) + ("十" if tens else "")
+    return text + (CHINESE_DIGITS[units] if units else "")
+
+
+def chinese_year(year: int, rng: random.Random) -> str:
+    """2026 digit by digit: 二〇二六 (zero written 〇, or sometimes 零)."""
+    zero = "零" if rng.random() < 0.2 else "〇"
+    return "".join(zero if d == "0" else CHINESE_DIGITS[int(d)] for d in str(year))
+
+
+def _case(word: str, rng: random.Random) -> str:
+    """The word as written (mostly), or in capitals, or in lower case."""
+    return rng.choices([word, word.upper(), word.lower()], weights=[8, 1, 1])[0]
+
+
+def _number(n: int, rng: random.Random) -> str:
+    """'4' or '04' (a leading zero half the time)."""
+    return f"{n:02d}" if rng.random() < 0.5 else str(n)
+
+
+def _join(tokens: Sequence[str], rng: random.Random, separator: str = " ") -> str:
+    """Tokens joined by `separator`, with extra spaces now and then (the generator's noise)."""
+
+    def gap() -> str:
+        return " " * rng.choices([0, 1, 2], weights=[6, 3, 1])[0]
+
+    text = tokens[0]
+    for token in tokens[1:]:
+        text += (separator if separator == " " else gap() + separator) + gap() + token
+    return gap() + text + gap()
+
+
+def write_date(date: datetime.date, style: str, rng: random.Random) -> str:
+    """`date` written in `style` (a key of `STYLES`) with `rng`'s noise."""
+    y, m, d = date.year, date.month, date.day
+    month, weekday = _case(MONTHS[m - 1], rng), _case(WEEKDAYS[date.weekday()], rng)
+    if style == "day_mon_year":
+        return _join([_number(d, rng), month[:3], str(y)], rng)
+    if style == "month_day_year":
+        return _join([month, f"{d},", str(y)], rng)
+    if style == "us_numeric":
+        return _join([_number(m, rng), _number(d, rng), str(y)], rng, separator="/")
+    if style == "us_numeric_short":
+        if not TWO_DIGIT_YEARS[0] <= y <= TWO_DIGIT_YEARS[1]:
+            raise InputError(
+                f"the two-digit style is only for {TWO_DIGIT_YEARS[0]}-{TWO_DIGIT_YEARS[1]}, "
+                f"got {iso(date)}"
+            )
+        return _join([_number(m, rng), _number(d, rng), f"{y % 100:02d}"], rng, separator="/")
+    if style == "chinese_digits":
+        return _join([f"{y}年", f"{m}月", f"{d}日"], rng, separator="")
+    chinese = f"{chinese_year(y, rng)}年{chinese_number(m)}月{chinese_number(d)}日"
+    if style == "chinese_numerals":
+        return _join([chinese], rng)
+    if style == "weekday_day_month_year":
+        return _join([f"{weekday},", _number(d, rng), month, str(y)], rng)
+    if style == "weekday_month_day_year":
+        return _join([f"{weekday},", month, f"{ordinal(d)},", str(y)], rng)
+    if style == "chinese_numerals_weekday":
+        sunday = rng.choice(["日", "天"])  # 星期日 and 星期天 both say Sunday
+        day_name = sunday if date.weekday() == 6 else CHINESE_WEEKDAYS[date.weekday()]
+        return _join([chinese, f"星期{day_name}"], rng)
+    raise InputError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
+
+
+def styles_for(date: datetime.date, styles: Iterable[str]) -> list[str]:
+    """The styles of `styles` that can write `date` without ambiguity."""
+    low, high = TWO_DIGIT_YEARS
+    return [s for s in styles if s != "us_numeric_short" or low <= date.year <= high]
+
+
+# --------------------------------------------------------------------------- samples
+
+
+@cache
+def _split_dates() -> dict[str, list[datetime.date]]:
+    """Every date of 1900-2099, split once and for all into training and held-out dates."""
+    days = (LAST_DATE - FIRST_DATE).days + 1
+    every = [FIRST_DATE + datetime.timedelta(days=k) for k in range(days)]
+    held_out = set(random.Random(SPLIT_SEED).sample(range(days), round(TEST_FRACTION * days)))
+    return {
+        "train": [date for k, date in enumerate(every) if k not in held_out],
+        "test": [date for k, date in enumerate(every) if k in held_out],
+    }
+
+
+def split_dates(split: str) -> list[datetime.date]:
+    """The dates of `split`: 'train' (90% of 1900-2099) or 'test' (the held-out 10%)."""
+    if split not in ("train", "test"):
+        raise InputError(f"split must be 'train' or 'test', got {split!r}")
+    return list(_split_dates()[split])
+
+
+def _check_styles(styles) -> tuple[str, ...]:
+    if isinstance(styles, str) or not isinstance(styles, Iterable):
+        raise InputTypeError(f"styles must be a list of style names, got {describe(styles)}")
+    styles = tuple(styles)
+    unknown = [s for s in styles if s not in STYLES]
+    if unknown or not styles:
+        raise InputError(f"styles must be names from {', '.join(STYLES)}, got {list(styles)!r}")
+    return styles
+
+
+def date_examples(
+    n: int, split: str = "train", styles: Iterable[str] = tuple(STYLES), seed: int = 0
+) -> list[tuple[str, str]]:
+    """`n` seeded (written date, ISO date) pairs from `split`'s dates, in random `styles`.
+
+    Dates are drawn uniformly from `split_dates(split)` (with replacement), then a style that
+    can write the date; the same seed gives the same pairs.
+    """
+    check_positive_int("n", n)
+    styles = _check_styles(styles)
+    if split not in ("train", "test"):
+        raise InputError(f"split must be 'train' or 'test', got {split!r}")
+    dates = _split_dates()[split]
+    rng = random.Random(seed)
+    pairs = []
+    while len(pairs) < n:
+        date = rng.choice(dates)
+        usable = styles_for(date, styles)
+        if usable:
+            pairs.append((write_date(date, rng.choice(usable), rng), iso(date)))
+    return pairs
+
+
+# --------------------------------------------------------------------------- characters as ids
+
+
+PAD, START, END = "<pad>", "<s>", "</s>"
+
+
+class CharVocabulary:
+    """Characters <-> ids, with padding (id 0), start (1) and end (2) tokens.
+
+    `encode` turns a string into ids, `batch` a list of strings into a padded (batch, max_len)
+    tensor and their lengths, `decode` ids back into a string (stopping at the end token).
+    """
+
+    def __init__(self, characters: Iterable[str]):
+        characters = sorted(set(characters))
+        if not all(isinstance(c, str) and len(c) == 1 for c in characters):
+            raise InputError("characters must be single-character strings")
+        self.tokens = [PAD, START, END, *characters]
+        self.ids = {token: index for index, token in enumerate(self.tokens)}
+        self.pad_id, self.start_id, self.end_id = 0, 1, 2
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def encode(self, text: str, start: bool = False, end: bool = False) -> list[int]:
+        """The ids of `text`'s characters, after a start token and before an end token if asked."""
+        if not isinstance(text, str):
+            raise InputTypeError(f"text must be a string, got {describe(text)}")
+        unknown = sorted({c for c in text if c not in self.ids})
+        if unknown:
+            raise InputError(f"characters not in the vocabulary: {unknown!r} (in {text!r})")
+        ids = [self.ids[c] for c in text]
+        return [self.start_id] * start + ids + [self.end_id] * end
+
+    def batch(
+        self, texts: Sequence[str], start: bool = False, end: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded ids (batch, max_len) int64, pad id 0, and the lengths (batch,) int64."""
+        if isinstance(texts, str) or not isinstance(texts, Sequence) or not texts:
+            raise InputTypeError(
+                f"texts must be a non-empty list of strings, got {describe(texts)}"
+            )
+        encoded = [self.encode(text, start, end) for text in texts]
+        lengths = torch.tensor([len(ids) for ids in encoded])
+        padded = torch.full((len(encoded), int(lengths.max())), self.pad_id, dtype=torch.int64)
+        for row, ids in enumerate(encoded):
+            padded[row, : len(ids)] = torch.tensor(ids, dtype=torch.int64)
+        return padded, lengths
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """The string of `ids` (a list or a 1-D tensor), stopping at the first end token."""
+        if isinstance(ids, torch.Tensor):
+            ids = ids.tolist()
+        text = []
+        for index in ids:
+            if index == self.end_id:
+                break
+            if index not in (self.pad_id, self.start_id):
+                text.append(self.tokens[index])
+        return "".join(text)
+
+
+def _date_characters() -> set[str]:
+    words = MONTHS + WEEKDAYS
+    characters = set("".join(words) + "".join(words).upper() + "".join(words).lower())
+    characters |= set("0123456789 ,/-") | set("stndrh")  # ordinals: st, nd, rd, th
+    characters |= set(CHINESE_DIGITS + "零十年月日星期天")
+    return characters
+
+
+DATE_VOCABULARY = CharVocabulary(_date_characters())
