@@ -34,11 +34,19 @@ from .settings import (
     seed_everything,
     setup,
 )
+from .text import (
+    Vocabulary,
+    known_word_fraction,
+    load_shakespeare,
+    load_text,
+    plot_text_activation,
+)
 from .training import evaluate, fit, predict
 
 __all__ = [
     "MLP",
     "SequenceClassifier",
+    "Vocabulary",
     "check",
     "count_parameters",
     "data_root",
@@ -51,8 +59,11 @@ __all__ = [
     "get_device",
     "gradient_norms_over_time",
     "is_quick",
+    "known_word_fraction",
     "load_airline_passengers",
     "load_mnist",
+    "load_shakespeare",
+    "load_text",
     "long_memory_task",
     "make_windows",
     "mnist_splits",
@@ -63,6 +74,7 @@ __all__ = [
     "plot_gradient_norms",
     "plot_history",
     "plot_series",
+    "plot_text_activation",
     "predict",
     "quick_note",
     "record",

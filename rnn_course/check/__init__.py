@@ -17,6 +17,7 @@ from .lesson05 import (
 from .lesson06 import forecast_errors, recursive_forecast
 from .lesson07 import confusion_matrix, right_class_probability_by_row, rows_as_sequence
 from .lesson08 import gru_cell, lstm_cell, set_forget_bias
+from .lesson09 import bits_per_char, detach_state, make_streams, sample_next
 from .lesson10 import attention_weights, greedy_decode, sequence_accuracy
 
 __all__ = [
@@ -56,6 +57,11 @@ __all__ = [
     "gru_cell",
     "lstm_cell",
     "set_forget_bias",
+    # lesson 09
+    "bits_per_char",
+    "detach_state",
+    "make_streams",
+    "sample_next",
     # lesson 10
     "attention_weights",
     "greedy_decode",
