@@ -309,6 +309,11 @@ WRONG = {
             r"output\[:, -1\], the last padded",
         ),
         (
+            "one step early, clamped",
+            lambda output, lengths: output[torch.arange(len(lengths)), (lengths - 2).clamp(min=0)],
+            r"one step too early",
+        ),
+        (
             "one step early",
             lambda output, lengths: output[torch.arange(len(lengths)), lengths - 2],
             r"one step too early",

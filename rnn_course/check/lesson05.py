@@ -264,6 +264,8 @@ def _last_valid_case(answer, output, lengths) -> int:
         "one step too early: the last real step of sequence i is at index lengths[i] - 1": output[
             rows, lengths - 2
         ],
+        "one step too early (lengths[i] - 2, clamped at 0): the last real step of sequence i is "
+        "at index lengths[i] - 1": output[rows, (lengths - 2).clamp(min=0)],
         "this is the first time step; the last real step is at index lengths[i] - 1": output[:, 0],
         "this is the mean over the real steps; the exercise asks for the output at the last "
         "one, lengths[i] - 1": (output * mask[..., None]).sum(1) / lengths[:, None],
