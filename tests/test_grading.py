@@ -15,10 +15,12 @@ import pytest
 from fixtures.submissions import LESSON, LESSONS, NAMES, RIGHT, STUB, answered, edition, solution
 from nbformat.v4 import new_code_cell
 
+from rnn_course.check import exercises
 from rnn_course.tools.grading import (
     MAX_OUTPUT_CHARS,
     MAX_SUBMISSION_BYTES,
     NotGradable,
+    Run,
     check_cells,
     extract_answers,
     find_lesson,
@@ -31,6 +33,7 @@ from rnn_course.tools.grading import (
     review,
     submissions,
     tools_named,
+    verdicts,
 )
 from rnn_course.tools.release import fill_solutions, student_edition
 from rnn_course.tools.runner import NOTEBOOKS_DIR
@@ -170,7 +173,9 @@ def test_student_edition_scores_zero_and_the_solution_full_marks(graded):
 def test_a_copy_of_the_published_solution_is_flagged_not_zeroed(graded):
     rows = graded["rows"]
     assert rows["01_tiny_b_solution"]["matches_solution"] == NAMES
-    assert "linear_forward matches the published solution" in review(rows["01_tiny_b_solution"])
+    assert (
+        review(rows["01_tiny_b_solution"]) == f"matches the published solution: {', '.join(NAMES)}"
+    )
     assert rows["01_tiny_c_partial"]["matches_solution"] == ["standardize"]
 
 
@@ -212,6 +217,24 @@ def test_unreadable_and_unknown_submissions_get_an_error_row(graded):
     assert "not a readable notebook" in invalid["error"] and not invalid["graded"]
     assert invalid["marks"] == {name: 0 for name in RIGHT}
     assert "which lesson" in unknown["error"] and unknown["marks"] == {}
+
+
+def test_a_record_of_the_reference_never_counts():
+    exercise = exercises()["lstm_cell"]
+    record, _ = exercise.record(exercise.reference)  # what a failed check hands the lesson
+    run = Run({8: {"status": "ok"}}, {8: [json.loads(json.dumps(record))]}, "", 0, None)
+    marks, messages = verdicts({8: "lstm_cell"}, {"lstm_cell": 7}, run)
+    assert marks == {"lstm_cell": 0} and "reference solution" in messages["lstm_cell"]
+
+
+def test_no_record_says_why():
+    replies = {7: {"status": "error", "ename": "SyntaxError", "evalue": "invalid syntax"}}
+    replies[8] = {"status": "error", "ename": "NameError", "evalue": "name 'f' is not defined"}
+    marks, messages = verdicts({8: "lstm_cell"}, {"lstm_cell": 7}, Run(replies, {}, "", 0, None))
+    assert marks == {"lstm_cell": 0} and messages["lstm_cell"] == (
+        "no record of your answer: the check cell raised NameError: name 'f' is not defined "
+        "(your answer's cell raised SyntaxError: invalid syntax)"
+    )
 
 
 def test_check_cells_are_found_by_their_metadata_not_their_source():

@@ -175,6 +175,10 @@ def attacks(paths: dict) -> dict[str, nbformat.NotebookNode]:
                 update_display({"text/plain": "y" * 100_000}, raw=True, display_id=handle.display_id)
                 clear_output(wait=True)
         """),
+        # one message over the transport's limit: the kernel's output is cut, nothing is kept
+        "01_x_huge_message": attack("""
+            print("x" * 9_000_000)
+        """),
         # a second record in its own check cell: a forged one with the right exercise name
         "01_x_extra_record": textwrap.dedent("""
             from IPython.display import display
@@ -302,6 +306,13 @@ def test_no_daemon_outlives_its_kernel_and_the_results_stay(attacked):
 def test_the_output_cap_covers_display_id_updates(attacked):
     row = attacked["rows"]["01_x_display_id"]
     assert f"output over {MAX_OUTPUT_CHARS:,} characters" in row["error"]
+
+
+def test_a_message_over_the_transport_limit_stops_the_run(attacked):
+    row = attacked["rows"]["01_x_huge_message"]
+    assert list(row["marks"].values()) == [0, 0, 0] and not row["graded"]
+    assert "from cell 5 on, the kernel's output was lost" in row["error"], row["error"]
+    assert row["messages"]["standardize"].startswith("not checked: from cell 5 on")
 
 
 def test_records_beyond_one_or_over_the_cap_score_zero(attacked):

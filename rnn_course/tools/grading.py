@@ -32,6 +32,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 import tokenize
@@ -47,7 +48,7 @@ from tqdm.auto import tqdm
 
 from ..check import RECORD_MIME, exercises
 from ..data import MNIST_FILES
-from ..settings import CHECKS_ENV, QUICK_ENV, REPO_ROOT, data_root
+from ..settings import CHECKS_ENV, PACKAGE_DIR, QUICK_ENV, REPO_ROOT, data_root
 from . import sandbox
 from .release import STUB, clear_outputs, fill_solutions, solution_blocks, student_edition
 from .runner import NOTEBOOKS_DIR, lessons
@@ -89,22 +90,22 @@ class NotGradable(Exception):
     """A submission that cannot be graded (not a regular file, too big, unreadable...)."""
 
 
-class _TooSlow(Exception):
-    """Too many cells of one submission ran over the time limit."""
+class _Stop(Exception):
+    """A submission's run cannot go on (too many cells over the time limit, output lost)."""
 
 
 # ----------------------------------------------------------------------------- submissions
 
 
 def submissions(paths: list[Path]) -> list[Path]:
-    """The notebooks to grade: each path as given, and the `*.ipynb` inside each folder.
+    """The notebooks to grade: each file as given, and the `*.ipynb` inside each folder.
 
-    Folders are walked without following links; a link found there is listed too (it gets an
-    error row), as is anything named `*.ipynb` that is not a regular file.
+    Inside a folder nothing is followed: a link found there is listed too (it gets an error
+    row), as is anything named `*.ipynb` that is not a regular file.
     """
     found = []
     for path in map(Path, paths):
-        if not path.is_dir() or path.is_symlink():
+        if not path.is_dir():
             found.append(path)
             continue
         inside = []
@@ -356,7 +357,9 @@ class _KernelManager(AsyncKernelManager):
     box: sandbox.Sandbox
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        return self.box.command(super().format_kernel_cmd(extra_arguments))
+        """The grader's own Python runs the kernel (its folders are the ones bound in)."""
+        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
+        return self.box.command([*kernel, *(extra_arguments or [])])
 
     def client(self, **kwargs):
         """A client whose sockets take messages and queues of bounded size only."""
@@ -410,7 +413,7 @@ class Run:
     records: dict[int, list]
     stopped: str
     output_chars: int
-    lost: list[int]  # cells that ran but whose output never came (see `LOST`)
+    lost_from: int | None  # the first cell whose output never came (see `LOST`)
 
 
 def execute(
@@ -422,13 +425,19 @@ def execute(
     times); errors do not stop it. The kernel's own stdout and stderr are discarded.
     """
     replies: dict[int, dict] = {}
+    lost_from = None
 
     def on_cell_executed(cell, cell_index, execute_reply):
+        nonlocal lost_from
         content = (execute_reply or {}).get("content", {})
         replies[cell_index] = content if isinstance(content, dict) else {}
+        timed_out = replies[cell_index].get("ename") == TIMEOUT_ERROR
+        if not timed_out and cell_index not in client.finished:
+            lost_from = cell_index
+            raise _Stop(f"from cell {cell_index + 1} on, {LOST}: the rest was not run")
         timeouts = sum(reply.get("ename") == TIMEOUT_ERROR for reply in replies.values())
         if timeouts >= MAX_TIMEOUTS:
-            raise _TooSlow(f"{timeouts} cells ran over {timeout} s: the rest was not run")
+            raise _Stop(f"{timeouts} cells ran over {timeout} s: the rest was not run")
 
     km = _KernelManager(kernel_name="python3", transport="ipc")
     km.connection_file = str(box.connection_file)
@@ -446,7 +455,7 @@ def execute(
             "evalue": f"the cell ran over {timeout} s and was interrupted",
             "traceback": [],
         },
-        iopub_timeout=10,
+        iopub_timeout=30,
         record_timing=False,
         store_widget_state=False,
         shutdown_kernel="immediate",
@@ -459,18 +468,13 @@ def execute(
         client.execute(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except DeadKernelError:
         stopped = "the kernel died (os._exit, a crash, or a limit: memory, CPU time)"
-    except (_TooSlow, CellTimeoutError) as err:
+    except (_Stop, CellTimeoutError) as err:
         stopped = str(err).splitlines()[0]
     except Exception as err:  # a kernel that does not start, or speaks nonsense
         launcher = box.launcher_error()
         stopped = f"the run stopped: {type(err).__name__}: {err}".splitlines()[0][:200]
         stopped += f" ({launcher})" if launcher else ""
-    lost = [
-        index
-        for index, reply in replies.items()
-        if index not in client.finished and reply.get("ename") != TIMEOUT_ERROR
-    ]
-    return Run(replies, client.records, stopped, client.output_chars, lost)
+    return Run(replies, client.records, stopped, client.output_chars, lost_from)
 
 
 def _error_of(reply: dict | None) -> str:
@@ -504,10 +508,8 @@ def verdicts(
                 marks[name], messages[name] = int(verdict.passed), verdict.message
             except Exception as err:  # replay is built not to raise; a bug must not stop grading
                 messages[name] = f"the record could not be replayed ({type(err).__name__})"
-        elif reply is None:
+        elif reply is None or (run.lost_from is not None and index >= run.lost_from):
             messages[name] = f"not checked: {run.stopped or 'the check cell did not run'}"
-        elif index in run.lost:
-            messages[name] = f"no record of your answer: {LOST}"
         else:
             error = _error_of(reply)
             shown = f"raised {error}" if error else "showed none"
@@ -534,6 +536,13 @@ class Settings:
     threads: int
 
 
+def _row(path: Path, mode: str, error: str = "") -> dict:
+    """A submission's row before grading: no lesson, no marks."""
+    row: dict = {"submission": str(path), "lesson": None, "marks": {}, "total": 0, "max": 0}
+    row.update(graded=False, time_s=0.0, error=error, messages={}, outside_changes={}, notes=[])
+    return {**row, "matches_solution": [], "isolation": mode}
+
+
 @functools.cache
 def _read_lesson(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
@@ -542,9 +551,7 @@ def _read_lesson(path: Path) -> nbformat.NotebookNode:
 def grade_one(path: Path, settings: Settings, uid: int) -> dict:
     """Grade one submitted notebook; never raises, never writes to `path`. Returns its row."""
     start = time.perf_counter()
-    row: dict = {"submission": str(path), "lesson": None, "marks": {}, "total": 0, "max": 0}
-    row.update(graded=False, error="", messages={}, outside_changes={}, notes=[])
-    row.update(matches_solution=[], isolation=settings.mode)
+    row = _row(path, settings.mode)
     try:
         lesson_path = find_lesson(path, settings.lesson_paths)
         if lesson_path is None:
@@ -570,7 +577,7 @@ def grade_one(path: Path, settings: Settings, uid: int) -> dict:
             settings.mode,
             uid,
             settings.limits,
-            REPO_ROOT / "rnn_course",
+            PACKAGE_DIR,
             settings.data,
             settings.hidden,
             settings.threads,
@@ -585,8 +592,6 @@ def grade_one(path: Path, settings: Settings, uid: int) -> dict:
         row["total"] = sum(row["marks"].values())
         row["graded"] = not run.stopped and not left
         events = [run.stopped, left]
-        if run.lost:
-            events.append(f"from cell {min(run.lost) + 1} on, {LOST}")
         if run.output_chars > MAX_OUTPUT_CHARS:
             events.append(f"output over {MAX_OUTPUT_CHARS:,} characters ({run.output_chars:,})")
         row["error"] = "; ".join(event for event in events if event)
@@ -665,10 +670,14 @@ def grade(
         raise ValueError(f"isolation is {isolation!r}; expected one of {', '.join(sandbox.MODES)}")
     lesson_paths = lessons(Path(lessons_dir))
     found = submissions(paths)
+    if not found:
+        write_results([], out)
+        return []
     cores = len(os.sched_getaffinity(0))
-    jobs = max(1, min(jobs or cores, len(found) or 1))
+    jobs = min(jobs or cores, len(found))
     mode = isolation or sandbox.detect_mode()
-    uids = sandbox.free_uids(jobs) if mode == "root" else [os.getuid()] * jobs
+    # as root, each kernel runs as a user of its own, whatever the mode
+    uids = sandbox.free_uids(jobs) if os.geteuid() == 0 else [os.getuid()] * jobs
     hidden = [
         REPO_ROOT,
         Path(lessons_dir),
@@ -677,6 +686,7 @@ def grade(
     ]
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="rnn-course-batch-") as batch:
+        os.chmod(batch, 0o711)  # the kernels' users reach the data copy, see nothing else
         settings = Settings(
             lesson_paths=lesson_paths,
             timeout=timeout,
@@ -706,21 +716,8 @@ def grade(
                 try:
                     results[n] = future.result()
                 except Exception as err:  # the grading process itself died
-                    results[n] = {
-                        "submission": str(found[n]),
-                        "lesson": None,
-                        "marks": {},
-                        "total": 0,
-                        "max": 0,
-                        "graded": False,
-                        "time_s": 0.0,
-                        "error": f"grading failed: {type(err).__name__}: {err}"[:300],
-                        "messages": {},
-                        "outside_changes": {},
-                        "notes": [],
-                        "matches_solution": [],
-                        "isolation": mode,
-                    }
+                    error = f"grading failed: {type(err).__name__}: {err}"[:300]
+                    results[n] = _row(found[n], mode, error)
                 bar.update()
         rows = [results[n] for n in range(len(found))]
     write_results(rows, out)  # only now: every kernel of the batch is gone
@@ -732,8 +729,8 @@ def grade(
 
 def review(row: dict) -> str:
     """What the instructor should look at in a row: notes and answers equal to the solution."""
-    copied = [f"{name} matches the published solution" for name in row["matches_solution"]]
-    return "; ".join([*copied, *row["notes"]])
+    copied = ", ".join(row["matches_solution"])
+    return "; ".join([f"matches the published solution: {copied}"] * bool(copied) + row["notes"])
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -86,13 +86,15 @@ class Limits:
 
 
 def python_paths() -> list[str]:
-    """The folders the kernel's Python needs (installation, virtual environment, site-packages)."""
+    """The folders the kernel's Python needs: its installation, virtual environment and
+    site-packages folders (also those other `.pth` files add; never the checkout)."""
     import site
     import sysconfig
 
     found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     found |= {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
     found |= set(site.getsitepackages())
+    found |= {p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")}
     found.add(os.path.dirname(os.path.realpath(sys.executable)))
     found |= {os.path.realpath(path) for path in found}  # through links, and the links too
     return _outermost(path for path in found if os.path.isdir(path))
@@ -157,6 +159,7 @@ class Sandbox:
         root = os.geteuid() == 0  # then the kernel runs as `uid`, whatever the mode
         self.uid, self.gid = (uid, uid) if root else (os.getuid(), os.getgid())
         self.base = Path(tempfile.mkdtemp(prefix="rnn-course-grade-"))
+        self.base.chmod(0o711)  # the kernel's user may pass through, not look in
         self.home, self.work, self.run = (self.base / n for n in ("home", "work", "run"))
         self.course = self.base / "course"
         for folder in (self.home, self.work, self.run):
@@ -243,7 +246,10 @@ def _remove_tree(path: Path) -> None:
         except OSError:
             pass
 
-    shutil.rmtree(path, onerror=retry)
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=retry)
+    else:
+        shutil.rmtree(path, onerror=retry)
 
 
 def become_subreaper() -> None:
@@ -443,6 +449,9 @@ def _exec_kernel(spec: dict, command: list[str]) -> None:
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a change of user cleared it
     os.chdir(spec["cwd"])
+    quiet = os.open(os.devnull, os.O_RDWR)  # what the kernel writes to its own fds goes nowhere
+    for fd in (0, 1, 2):
+        os.dup2(quiet, fd)
     os.closerange(3, 65536)
     env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
     os.execve(command[0], command, env)
