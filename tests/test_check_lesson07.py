@@ -308,12 +308,12 @@ RIGHT_PROBABILITY = [
 WRONG = {
     "rows_as_sequence": WRONG_ROWS,
     "confusion_matrix": WRONG_CONFUSION,
-    "right_class_probability_by_row": WRONG_PROBABILITY,
+    "right_class_probability": WRONG_PROBABILITY,
 }
 RIGHT = {
     "rows_as_sequence": RIGHT_ROWS,
     "confusion_matrix": RIGHT_CONFUSION,
-    "right_class_probability_by_row": RIGHT_PROBABILITY,
+    "right_class_probability": RIGHT_PROBABILITY,
 }
 
 test_wrong, test_right = catalogue_tests(WRONG, RIGHT)

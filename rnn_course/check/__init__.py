@@ -15,7 +15,7 @@ from .lesson05 import (
     last_valid_output,
 )
 from .lesson06 import forecast_errors, recursive_forecast
-from .lesson07 import confusion_matrix, right_class_probability_by_row, rows_as_sequence
+from .lesson07 import confusion_matrix, right_class_probability, rows_as_sequence
 from .lesson08 import gru_cell, lstm_cell, set_forget_bias
 from .lesson09 import bits_per_char, detach_state, make_streams, sample_next
 from .lesson10 import attention_weights, greedy_decode, sequence_accuracy
@@ -51,7 +51,7 @@ __all__ = [
     "recursive_forecast",
     # lesson 07
     "confusion_matrix",
-    "right_class_probability_by_row",
+    "right_class_probability",
     "rows_as_sequence",
     # lesson 08
     "gru_cell",

@@ -1,4 +1,4 @@
-"""Checks for lesson 07's exercises: rows_as_sequence, confusion_matrix, right_class_probability_by_row."""
+"""Checks for lesson 07's exercises: rows_as_sequence, confusion_matrix, right_class_probability."""
 
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ def confusion_matrix(answer) -> int:
 # ----------------------------------------------------------------------------- probability by row
 
 
-def _right_class_probability_by_row(states, weight, bias, labels):
+def _right_class_probability(states, weight, bias, labels):
     """(batch, rows, hidden), (rows, classes, hidden), (rows, classes), (batch,) -> (batch, rows)."""
     logits = torch.einsum("bth,tch->btc", states, weight) + bias
     probabilities = logits.softmax(dim=-1)
@@ -260,9 +260,9 @@ PRODUCT_HINT = (
 )
 
 
-@exercise(reference=_right_class_probability_by_row, hints=[EINSUM_HINT, PRODUCT_HINT])
-def right_class_probability_by_row(answer) -> int:
-    """`right_class_probability_by_row(states, weight, bias, labels)` -> (batch, rows)."""
+@exercise(reference=_right_class_probability, hints=[EINSUM_HINT, PRODUCT_HINT])
+def right_class_probability(answer) -> int:
+    """`right_class_probability(states, weight, bias, labels)` -> (batch, rows)."""
     g = torch.Generator().manual_seed(73)
     cases = [
         _probability_inputs(g, batch=4, rows=7, hidden=6, classes=5),
@@ -276,7 +276,7 @@ def right_class_probability_by_row(answer) -> int:
             f"{states.shape[2]}, {weight.shape[1]} classes"
         )
         result = call(answer, states, weight, bias, labels)
-        expected = _right_class_probability_by_row(states, weight, bias, labels)
+        expected = _right_class_probability(states, weight, bias, labels)
         if isinstance(result, torch.Tensor) and batch == 1 and result.shape == (rows,):
             raise CheckFailed(
                 f"{what} have shape {tuple(result.shape)}: the batch axis is gone for a batch of "
