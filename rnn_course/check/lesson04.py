@@ -308,7 +308,7 @@ def _rnn_backward(x, h0, states, W_hh, grad_last):
 
 
 def _backward_variant(x, h0, states, W_hh, grad_last, **wrong):
-    """BPTT with one mistake switched on (see `_backward_mistakes`)."""
+    """BPTT with one mistake switched on (the flags of `_BACKWARD_MISTAKES`)."""
     previous = torch.cat([h0.unsqueeze(0), states[:-1]])
     if wrong.get("wrap"):
         previous = torch.cat([states[-1:], states[:-1]])
