@@ -220,11 +220,11 @@ def test_unreadable_and_unknown_submissions_get_an_error_row(graded):
 
 
 def test_a_record_of_the_reference_never_counts():
-    exercise = exercises()["lstm_cell"]
+    exercise = next(e for e in exercises().values() if e.reference is not None)
     record, _ = exercise.record(exercise.reference)  # what a failed check hands the lesson
     run = Run({8: {"status": "ok"}}, {8: [json.loads(json.dumps(record))]}, "", 0, None)
-    marks, messages = verdicts({8: "lstm_cell"}, {"lstm_cell": 7}, run)
-    assert marks == {"lstm_cell": 0} and "reference solution" in messages["lstm_cell"]
+    marks, messages = verdicts({8: exercise.name}, {exercise.name: 7}, run)
+    assert marks == {exercise.name: 0} and "reference solution" in messages[exercise.name]
 
 
 def test_no_record_says_why():

@@ -167,6 +167,19 @@ def attacks(paths: dict) -> dict[str, nbformat.NotebookNode]:
                 {SUCCEED}
         """),
         "01_x_daemon": daemon(paths),
+        # put a link among its sockets, for the grader to follow when it reconnects
+        "01_x_socket_link": attack(f"""
+            import os
+            from ipykernel import get_connection_file
+            sockets = os.path.dirname(get_connection_file())
+            try:
+                os.symlink("/run/docker.sock", os.path.join(sockets, "kernel-ipc-1.link"))
+                linked = True
+            except OSError:
+                linked = False
+            if linked:
+                {SUCCEED}
+        """),
         # outputs that dodge a cap on stored outputs: display_id updates and clear_output
         "01_x_display_id": attack("""
             from IPython.display import clear_output, display, update_display
@@ -263,6 +276,7 @@ def test_the_victim_keeps_its_marks(attacked):
         ("01_x_proc_spy", "linear_forward", "not implemented"),
         ("01_x_network", "linear_forward", "not implemented"),
         ("01_x_daemon", "linear_forward", "not implemented"),
+        ("01_x_socket_link", "linear_forward", "not implemented"),
         ("01_x_display_id", "linear_forward", "not implemented"),
     ],
 )
@@ -337,7 +351,7 @@ from pathlib import Path
 from rnn_course.tools.grading import grade
 mode = None if sys.argv[4] == "auto" else sys.argv[4]
 grade([Path(sys.argv[1])], Path(sys.argv[2]), Path(sys.argv[3]), timeout=60,
-      jobs=1, isolation=mode, progress=False)
+      jobs=2 if mode is None else 1, isolation=mode, progress=False)
 """
 
 
@@ -386,7 +400,8 @@ def grade_as_nobody(subs: Path, out: Path, mode: str) -> dict:
 
 @pytest.fixture(scope="module")
 def unprivileged():
-    """A spy, a writer and a daemon in one submission, graded by nobody in each mode it has."""
+    """A spy, a writer and a daemon in one submission, graded by nobody in each mode it has
+    (in 'plain' mode one at a time: the spy runs before the victim is read)."""
     if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
         pytest.skip("needs root (to become nobody) and util-linux's unshare and setpriv")
     base = Path(tempfile.mkdtemp(prefix="rnn-course-unprivileged-"))

@@ -459,6 +459,7 @@ def execute(
         record_timing=False,
         store_widget_state=False,
         shutdown_kernel="immediate",
+        on_notebook_start=lambda notebook: box.lock_sockets(),
         on_cell_executed=on_cell_executed,
         resources={"metadata": {"path": str(box.work)}},
     )

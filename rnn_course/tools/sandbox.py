@@ -191,7 +191,7 @@ class Sandbox:
             "IPYTHONDIR": str(self.home / ".ipython"),
             "XDG_CACHE_HOME": str(self.home / ".cache"),
             "XDG_CONFIG_HOME": str(self.home / ".config"),
-            "JUPYTER_RUNTIME_DIR": str(self.run),
+            "JUPYTER_RUNTIME_DIR": str(self.home / ".jupyter-runtime"),
             "OMP_NUM_THREADS": str(self.threads),
             "MKL_NUM_THREADS": str(self.threads),
             "MALLOC_ARENA_MAX": "2",  # fewer malloc arenas: less address space per thread
@@ -221,6 +221,13 @@ class Sandbox:
         self.spec.write_text(json.dumps(spec))
         launcher = str(Path(__file__).resolve())
         return [sys.executable, "-I", "-S", launcher, str(self.spec), "--", *kernel_cmd]
+
+    def lock_sockets(self) -> None:
+        """Once the kernel is up: its socket folder becomes the grader's (when root), so the
+        kernel cannot swap a socket for a link the grader would follow when it reconnects."""
+        if os.geteuid() == 0:
+            os.chown(self.run, 0, 0)
+            os.chmod(self.run, 0o755)
 
     def launcher_error(self) -> str:
         """What the launcher reported, if it failed ('' otherwise)."""
