@@ -60,6 +60,8 @@ STYLES = {
     "weekday_day_month_year": ("Tuesday, 24 November 2026", True),
     "weekday_month_day_year": ("Tuesday, November 24th, 2026", True),
     "chinese_numerals_weekday": ("二〇二六年十一月二十四日 星期二", True),
+    "email": ("Tue, 24 Nov 2026 14:05:00 +0100", True),
+    "chinese_digits_time": ("2026年11月24日 14:05", True),
 }
 SHORT_STYLES = tuple(name for name, (_, long) in STYLES.items() if not long)
 LONG_STYLES = tuple(name for name, (_, long) in STYLES.items() if long)
@@ -144,6 +146,13 @@ def write_date(date: datetime.date, style: str, rng: random.Random) -> str:
         sunday = rng.choice(["日", "天"])  # 星期日 and 星期天 both say Sunday
         day_name = sunday if date.weekday() == 6 else CHINESE_WEEKDAYS[date.weekday()]
         return _join([chinese, f"星期{day_name}"], rng)
+    if style == "email":  # RFC 5322's date, as in an e-mail header
+        time = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}"
+        zone = rng.choice(["+0000", "+0100", "+0800", "-0500", "-0800", "+0530"])
+        return _join([f"{weekday[:3]},", _number(d, rng), month[:3], str(y), time, zone], rng)
+    if style == "chinese_digits_time":
+        time = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}"
+        return _join([_join([f"{y}年", f"{m}月", f"{d}日"], rng, separator=""), time], rng)
     raise InputError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
 
 
@@ -273,7 +282,7 @@ class CharVocabulary:
 def _date_characters() -> set[str]:
     words = MONTHS + WEEKDAYS
     characters = set("".join(words) + "".join(words).upper() + "".join(words).lower())
-    characters |= set("0123456789 ,/-") | set("stndrh")  # ordinals: st, nd, rd, th
+    characters |= set("0123456789 ,/-:+") | set("stndrh")  # ordinals: st, nd, rd, th
     characters |= set(CHINESE_DIGITS + "零十年月日星期天")
     return characters
 

@@ -477,9 +477,13 @@ WRONG = {
         ("scaled by hidden", attention_variant(scale="hidden"), r"divided by hidden"),
         ("filled with 0", attention_variant(fill=0.0), r"filled with 0"),
         ("softmax over steps", attention_variant(dim=1), r"softmax runs over the decoder steps"),
-        ("no softmax", attention_variant(softmax=False), r"not weights: apply the softmax"),
+        (
+            "no softmax",
+            attention_variant(softmax=False),
+            r"scores rather than weights: apply the softmax",
+        ),
         ("graph cut", attention_variant(detach=True), r"no gradient reaches"),
-        ("keys not transposed", attention_no_transpose, r"shapes of a matrix product"),
+        ("keys not transposed", attention_no_transpose, r"multiply query .* by keys\.transpose"),
         ("lengths not broadcast", attention_unbroadcast_lengths, r"hint: compare positions"),
         ("mask missing the steps axis", attention_mask_without_steps, r"hint: compare positions"),
         (

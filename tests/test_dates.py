@@ -35,8 +35,11 @@ ENGLISH_FORMATS = {
     "us_numeric_short": "%m/%d/%y",
     "weekday_day_month_year": "%A, %d %B %Y",
     "weekday_month_day_year": "%A, %B %d, %Y",
+    "email": "%a, %d %b %Y %H:%M:%S %z",
 }
-CHINESE = re.compile(r"(\d{4}|[〇零一二三四五六七八九]{4})年(\S+?)月(\S+?)日(?:星期(\S))?")
+CHINESE = re.compile(
+    r"(\d{4}|[〇零一二三四五六七八九]{4})年(\S+?)月(\S+?)日(?:星期(\S))?(?:\d\d:\d\d)?"
+)
 
 
 def chinese_value(text: str) -> int:
@@ -57,8 +60,8 @@ def read_back(text: str, style: str) -> tuple[datetime.date, str | None]:
         squeezed = re.sub(r"\s*/\s*", "/", squeezed)
         squeezed = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", squeezed, flags=re.I)
         parsed = datetime.datetime.strptime(squeezed.title(), ENGLISH_FORMATS[style]).date()
-        weekday = squeezed.split(",")[0].title() if style.startswith("weekday") else None
-        return parsed, weekday
+        named = style.startswith("weekday") or style == "email"
+        return parsed, squeezed.split(",")[0].title() if named else None
     match = CHINESE.fullmatch(squeezed.replace(" ", ""))
     assert match, f"{text!r} is not a Chinese date"
     year, month, day, weekday = match.groups()
@@ -74,8 +77,9 @@ def test_every_style_writes_the_date_it_claims(style):
         text = write_date(date, style, rng)
         parsed, weekday = read_back(text, style)
         assert parsed == date, f"{style}: {text!r} reads {parsed}, expected {date}"
-        if style.startswith("weekday"):
-            assert weekday == date.strftime("%A"), f"{text!r}: {date} is a {date:%A}"
+        if style.startswith("weekday") or style == "email":
+            expected = date.strftime("%a" if style == "email" else "%A")
+            assert weekday == expected, f"{text!r}: {date} is a {date:%A}"
         if style == "chinese_numerals_weekday":
             expected = CHINESE_WEEKDAYS[date.weekday()]
             assert weekday == expected or (date.weekday() == 6 and weekday == "天"), (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 
 import torch
 
@@ -353,6 +354,11 @@ def _attention_mistakes(query, keys, lengths) -> dict[str, torch.Tensor]:
 
 
 def _attention_hint(kind: str, message: str, args) -> str | None:
+    if re.search(r"batch2|mat1 and mat2|cannot be multiplied", message):
+        return (
+            "scores[b, i, j] = query[b, i] . keys[b, j]: multiply query (batch, steps, hidden) "
+            "by keys.transpose(1, 2), (batch, hidden, src_len)"
+        )
     if "must match the size of tensor b" in message or "expanded size" in message:
         return (
             "compare positions (src_len,) with lengths (batch,) by broadcasting: "
@@ -368,7 +374,7 @@ def _check_attention(answer, batch, steps, src_len, hidden, lengths, dtype, seed
     lengths = torch.tensor(lengths)
     expected = _attention_weights(query, keys, lengths)
     what = (
-        f"the weights for query {tuple(query.shape)}, keys {tuple(keys.shape)} and lengths "
+        f"the result for query {tuple(query.shape)}, keys {tuple(keys.shape)} and lengths "
         f"{lengths.tolist()} ({label})"
     )
     got = call(answer, query, keys, lengths)
@@ -388,14 +394,14 @@ def _check_attention(answer, batch, steps, src_len, hidden, lengths, dtype, seed
             )
     if not bool(torch.isfinite(got).all()) or bool((got < 0).any()):
         raise CheckFailed(
-            f"{what} hold negative or infinite values, so they are scores, not weights: apply "
+            f"{what} holds negative or infinite values, scores rather than weights: apply "
             "the softmax over the source positions (the last dimension)"
         )
     padding = torch.arange(src_len)[None, None, :] >= lengths[:, None, None]
     on_padding = got.detach().masked_fill(~padding, 0).abs().amax()
     if on_padding > 1e-6:
         raise CheckFailed(
-            f"{what} put weight up to {float(on_padding):.3g} on padding positions "
+            f"{what} puts weight up to {float(on_padding):.3g} on padding positions "
             "(j >= lengths[b]): mask their scores with -inf before the softmax"
         )
     expect_close(
