@@ -227,6 +227,17 @@ def test_a_record_of_the_reference_never_counts():
     assert marks == {exercise.name: 0} and "reference solution" in messages[exercise.name]
 
 
+def test_a_record_from_another_check_does_not_count():
+    exercise = next(e for e in exercises().values() if e.reference is not None)
+    record, _ = exercise.record(lambda *args: exercise.reference(*args))  # a passing record
+    run = Run({8: {"status": "ok"}}, {8: [json.loads(json.dumps(record))]}, "", 0, None)
+    marks, messages = verdicts({8: "other"}, {}, run)
+    assert marks == {"other": 0}
+    assert (
+        messages["other"] == f"the check cell showed a record of `{exercise.name}`, not of `other`"
+    )
+
+
 def test_no_record_says_why():
     replies = {7: {"status": "error", "ename": "SyntaxError", "evalue": "invalid syntax"}}
     replies[8] = {"status": "error", "ename": "NameError", "evalue": "name 'f' is not defined"}

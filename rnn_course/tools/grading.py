@@ -503,6 +503,9 @@ def verdicts(
                 f"the record of your answer is {records[0]:,} characters, over the "
                 f"{MAX_RECORD_CHARS:,} limit: dropped"
             )
+        elif records and isinstance(records[0], dict) and records[0].get("exercise") != name:
+            other = str(records[0].get("exercise"))[:60]
+            messages[name] = f"the check cell showed a record of `{other}`, not of `{name}`"
         elif records:
             try:
                 verdict = exercises()[name].replay(records[0])
