@@ -355,7 +355,7 @@ grade([Path(sys.argv[1])], Path(sys.argv[2]), Path(sys.argv[3]), timeout=60,
 """
 
 
-def _reachable_python() -> list[str]:
+def _reachable_python(holds: Path) -> list[str]:
     """Shell lines that let nobody run this Python: a folder it cannot enter above the
     installation (such as /root) is covered, in the test's own mount namespace only, by an
     empty one that holds just the installation."""
@@ -368,7 +368,8 @@ def _reachable_python() -> list[str]:
             if str(parent) != "/" and not os.stat(parent).st_mode & 0o001
         ]
         if closed:
-            hold = tempfile.mkdtemp(prefix=f"rnn-course-hold-{number}-")
+            hold = holds / f"hold-{number}"
+            hold.mkdir(exist_ok=True)
             lines += [
                 f"mount --bind {prefix} {hold}",
                 f"mount -t tmpfs -o mode=755 tmpfs {closed[0]}",
@@ -381,7 +382,7 @@ def grade_as_nobody(subs: Path, out: Path, mode: str) -> dict:
     """Grade `subs` as the unprivileged user nobody; return the rows (from the JSON)."""
     script = " && ".join(
         [
-            *_reachable_python(),
+            *_reachable_python(out.parent.parent),
             f"exec setpriv --reuid {NOBODY} --regid {NOBODY} --clear-groups env "
             f"HOME={out.parent} MPLCONFIGDIR={out.parent} RNN_COURSE_DATA={out.parent} "
             f"PYTHONPATH={PACKAGE_DIR.parent} "
