@@ -178,13 +178,15 @@ def plot_text_activation(text: str, values, *, title: str, width: int = 80):
     colours = plt.get_cmap("coolwarm")
     figure, ax = plt.subplots(figsize=(0.12 * width + 0.4, 0.24 * rows + 1.1))
     for row, column, char, value in cells:
-        ax.add_patch(Rectangle((column, -row - 1), 1, 1, color=colours((value + 1) / 2)))
+        ax.add_patch(
+            Rectangle((column, -row - 1), 1, 1, color=colours((value + 1) / 2), alpha=0.75)
+        )
         ax.text(
             column + 0.5, -row - 0.5, char, ha="center", va="center", fontsize=8, family="monospace"
         )
     ax.set(xlim=(0, width), ylim=(-rows, 0), title=title)
     ax.axis("off")
-    figure.colorbar(
+    colorbar = figure.colorbar(
         ScalarMappable(Normalize(-1, 1), colours),
         ax=ax,
         orientation="horizontal",
@@ -192,4 +194,5 @@ def plot_text_activation(text: str, values, *, title: str, width: int = 80):
         pad=0.02,
         label="activation of the unit (-1 blue, +1 red)",
     )
+    colorbar.solids.set_alpha(0.75)
     return figure

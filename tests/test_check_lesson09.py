@@ -26,7 +26,7 @@ def bits_transpose(logits, targets):
 
 def bits_gather(logits, targets):
     log_p = torch.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1))
-    return float(-log_p.mean() / LN2)
+    return (-log_p.mean() / LN2).item()
 
 
 def bits_log2(logits, targets):
