@@ -8,6 +8,11 @@ import subprocess
 import sys
 import zipfile
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 from rnn_course.settings import PACKAGE_DIR, REPO_ROOT
 
 
@@ -23,8 +28,11 @@ def package_files() -> set[str]:
 def test_the_wheel_holds_every_file_of_the_package(tmp_path):
     source, dist = tmp_path / "source", tmp_path / "dist"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO_ROOT / name, source)
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    licences = [p for g in pyproject["project"].get("license-files", []) for p in REPO_ROOT.glob(g)]
+    for path in [REPO_ROOT / "pyproject.toml", REPO_ROOT / "README.md", *licences]:
+        (source / path.relative_to(REPO_ROOT)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, source / path.relative_to(REPO_ROOT))
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(PACKAGE_DIR, source / PACKAGE_DIR.name, ignore=ignore)
     build = subprocess.run(
