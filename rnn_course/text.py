@@ -179,7 +179,14 @@ def plot_text_activation(text: str, values, *, title: str, width: int = 80):
     figure, ax = plt.subplots(figsize=(0.12 * width + 0.4, 0.24 * rows + 1.1))
     for row, column, char, value in cells:
         ax.add_patch(
-            Rectangle((column, -row - 1), 1, 1, color=colours((value + 1) / 2), alpha=0.75)
+            Rectangle(
+                (column, -row - 1),
+                1,
+                1,
+                facecolor=colours((value + 1) / 2),
+                edgecolor="none",
+                alpha=0.75,
+            )
         )
         ax.text(
             column + 0.5, -row - 0.5, char, ha="center", va="center", fontsize=8, family="monospace"
