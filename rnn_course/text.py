@@ -30,7 +30,7 @@ WORD = re.compile(r"[^\W\d_]+")  # a run of letters, in any script
 
 
 def load_shakespeare() -> str:
-    """Tiny Shakespeare (1,115,394 characters, public domain), verified by its SHA-256."""
+    """Lesson 09's tiny Shakespeare: 1,115,394 characters, public domain, checked by SHA-256."""
     try:
         raw = gzip.decompress(SHAKESPEARE_FILE.read_bytes())
     except FileNotFoundError:
@@ -52,7 +52,7 @@ def load_shakespeare() -> str:
 
 
 def load_text(path: str | os.PathLike) -> str:
-    """The text of a UTF-8 file (any language), Windows line endings turned into '\\n'.
+    """The text of a UTF-8 file in any language, for lesson 09; Windows line endings become '\\n'.
 
     A byte-order mark at the start is dropped. Raises `DataNotFoundError` for a missing file,
     `DataError` for a file that is not UTF-8 or holds no text.
