@@ -203,6 +203,13 @@ def forget_bias_rows(rows):
     return answer
 
 
+def forget_bias_input_rows_of_both(lstm, value):
+    with torch.no_grad():
+        for name, param in lstm.named_parameters():
+            if name.startswith("bias"):
+                param[: lstm.hidden_size] = value
+
+
 def forget_bias_both(lstm, value):
     hidden_size = lstm.hidden_size
     with torch.no_grad():
@@ -288,6 +295,11 @@ WRONG_FORGET = [
     ("candidate's rows", forget_bias_rows(2), r"candidate \(g\) gate's bias was set"),
     ("output gate's rows", forget_bias_rows(3), r"output \(o\) gate's bias was set"),
     ("both biases set", forget_bias_both, "twice the value"),
+    (
+        "input rows of both biases",
+        forget_bias_input_rows_of_both,
+        r"forget gate's bias did not change, the input \(i\) gate's did",
+    ),
     ("bias_hh left as it was", forget_bias_ih_only, "bias_hh's kept their old values"),
     ("first layer only", forget_bias_first_layer, "layer 1: the forget gate's bias did not change"),
     ("whole bias filled", forget_bias_whole, "changed outside the forget gate's rows"),

@@ -270,6 +270,20 @@ def _name_forget_mistake(where, layer, total, old_total, old_bias_hh, value) -> 
             "and PyTorch adds the two: set bias_hh's forget rows to 0"
         )
     if torch.equal(total[forget], old_total[forget]):
+        moved = [
+            gate
+            for index, gate in enumerate(GATE_NAMES)
+            if not torch.equal(
+                total[index * hidden_size : (index + 1) * hidden_size],
+                old_total[index * hidden_size : (index + 1) * hidden_size],
+            )
+        ]
+        if moved:
+            raise CheckFailed(
+                f"{where}: the forget gate's bias did not change, the {' and '.join(moved)} "
+                "gate's did; PyTorch's rows are (i, f, g, o): the forget gate owns rows "
+                "hidden_size:2*hidden_size"
+            )
         raise CheckFailed(
             f"{where}: the forget gate's bias did not change: set it in every layer "
             f"(bias_ih_l{layer} and bias_hh_l{layer}; lstm.named_parameters() lists them all)"
