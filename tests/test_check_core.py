@@ -300,3 +300,30 @@ def test_course_errors_render_as_one_block_with_the_callers_line():
         block = error._render_traceback_()
     assert block[0] == "ValueError: window must be a positive int, got 0"
     assert "students_cell" not in block[0] and "raise InputError" in block[1]
+
+
+def zero_bias(layer):
+    with torch.no_grad():
+        layer.bias.zero_()
+
+
+@exercise(reference=zero_bias, mutable=("layer",))
+def zeroing(answer) -> int:
+    """A toy exercise on a module changed in place: set a Linear layer's bias to zero."""
+    torch.manual_seed(0)
+    layer = nn.Linear(2, 3)
+    call(answer, layer)
+    expect_close(layer.bias.detach(), torch.zeros(3), "the bias after the call")
+    return 1
+
+
+def test_a_parameter_replaced_by_a_new_tensor_is_named():
+    assert zeroing.verdict(lambda layer: zero_bias(layer)).passed
+
+    def replaces(layer):
+        layer.bias = nn.Parameter(torch.zeros(3))
+
+    verdict = zeroing.verdict(replaces)
+    assert not verdict.passed and "replaced parameters of `layer` by new tensors (bias)" in (
+        verdict.message
+    )

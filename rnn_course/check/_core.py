@@ -295,11 +295,22 @@ def _differs(original, passed) -> str:
     return ""
 
 
-def _state(value):
-    """The state of a mutable argument after the call, as plain data."""
+def _state(value, before=None):
+    """The state of a mutable argument after the call, as plain data.
+
+    For a module, `before` maps its parameters' names to the objects it had before the call,
+    so that a parameter replaced by a new object (which an optimizer built earlier would never
+    update) is named.
+    """
     if isinstance(value, nn.Module):
-        requires_grad = {name: p.requires_grad for name, p in value.named_parameters()}
-        return {"module": encode(_module_state(value)), "requires_grad": requires_grad}
+        now = dict(value.named_parameters())
+        requires_grad = {name: p.requires_grad for name, p in now.items()}
+        replaced = sorted(name for name, p in (before or {}).items() if now.get(name) is not p)
+        return {
+            "module": encode(_module_state(value)),
+            "requires_grad": requires_grad,
+            "replaced": replaced,
+        }
     if isinstance(value, torch.optim.Optimizer):
         return {"optimizer": encode(value.state_dict())}
     return {"value": encode(value)}
@@ -311,6 +322,14 @@ def _apply_state(target, state, name: str) -> None:
         raise _invalid(f"the state of {name}")
     try:
         if isinstance(target, nn.Module):
+            replaced = state.get("replaced") or []
+            if replaced:
+                raise CheckFailed(
+                    f"your function replaced parameters of `{name}` by new tensors "
+                    f"({', '.join(map(str, replaced))[:120]}): an optimizer built before keeps "
+                    "the old ones and would never train the new; change the values in place, "
+                    "under torch.no_grad()"
+                )
             recorded = decode(state.get("module"))
             own = _module_state(target)
             if not isinstance(recorded, dict) or recorded.keys() != own.keys():
@@ -339,6 +358,11 @@ def _apply_state(target, state, name: str) -> None:
 def _run_answer(answer: Callable, args: Sequence, mutable: set[int], grad_of) -> dict:
     """Call the answer on copies of `args` and describe what happened as plain data."""
     passed = [arg if index in mutable else _copy(arg) for index, arg in enumerate(args)]
+    parameters = {
+        index: dict(passed[index].named_parameters())
+        for index in mutable
+        if isinstance(passed[index], nn.Module)
+    }
     try:
         result = answer(*passed)
         grads = None
@@ -363,7 +387,9 @@ def _run_answer(answer: Callable, args: Sequence, mutable: set[int], grad_of) ->
         if index not in mutable and (why := _differs(original, given)):
             changed[str(index)] = why
     outcome = {"result": encode(result), "changed": changed}
-    outcome["mutated"] = {str(index): _state(passed[index]) for index in sorted(mutable)}
+    outcome["mutated"] = {
+        str(index): _state(passed[index], parameters.get(index)) for index in sorted(mutable)
+    }
     if grads is not None:
         outcome["grads"] = [encode(grad) for grad in grads]
     return outcome

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.modules.module import register_module_parameter_registration_hook
 
 from ._core import (
     CheckFailed,
@@ -207,44 +206,16 @@ def _set_forget_bias(lstm, value):
 GATE_NAMES = ("input (i)", "forget (f)", "candidate (g)", "output (o)")
 
 
-class _Replacements:
-    """Marks, in the module's own state, every parameter the answer replaces by a new object.
-
-    Replacing a parameter (`lstm.bias_ih_l0 = nn.Parameter(...)`) leaves any optimizer built
-    before it with the old tensor. The mark is a buffer, so it reaches the grader's replay as a
-    change in the module's state.
-    """
-
-    def __init__(self, module: nn.Module):
-        self.module = module
-
-    def __enter__(self):
-        def hook(module, name, param):
-            if module is self.module:
-                module.register_buffer(f"replaced_{name}", torch.ones(()))
-            return None
-
-        self.handle = register_module_parameter_registration_hook(hook)
-        return self
-
-    def __exit__(self, *exc):
-        self.handle.remove()
-        return False
-
-
 def _call_in_place(answer, lstm, value) -> None:
-    with _Replacements(lstm):
-        try:
-            call(answer, lstm, value)
-        except CheckFailed as failure:
-            if "changed which parameters" in str(failure):
-                raise CheckFailed(
-                    "your function replaced parameters of `lstm` with new ones (or removed "
-                    "some): an optimizer created before keeps the old tensors and would never "
-                    "train the new ones; change the values in place, under torch.no_grad(): "
-                    "param[rows] = ..."
-                ) from None
-            raise
+    try:
+        call(answer, lstm, value)
+    except CheckFailed as failure:
+        if "changed which parameters" in str(failure):
+            raise CheckFailed(
+                "your function removed or added parameters of `lstm`: change the values of the "
+                "forget gate's biases in place, under torch.no_grad(): param[rows] = ..."
+            ) from None
+        raise
 
 
 def _name_forget_mistake(where, layer, total, old_total, old_bias_hh, value) -> None:
