@@ -15,6 +15,7 @@ end tokens; `DATE_VOCABULARY` holds every character the generator can write.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import random
 from collections.abc import Iterable, Sequence
@@ -217,6 +218,47 @@ def date_examples(
     return pairs
 
 
+RANGE_SEPARATORS = {"english": [" - ", " to ", " – "], "chinese": ["至", "到", "—"]}
+
+
+def date_range_examples(
+    n: int,
+    split: str = "train",
+    styles: Iterable[str] = SHORT_STYLES,
+    seed: int = 0,
+    max_days: int = 365,
+) -> list[tuple[str, str]]:
+    """`n` seeded (written range, ISO 8601 interval) pairs such as
+    ("24 Nov 2026 to 3 Dec 2026", "2026-11-24/2026-12-03").
+
+    Both dates belong to `split`; the second comes 1 to `max_days` days after the first (the
+    first date of the split on or after that day), and both are written in the same style.
+    """
+    check_positive_int("n", n)
+    check_positive_int("max_days", max_days)
+    styles = _check_styles(styles)
+    if split not in ("train", "test"):
+        raise InputError(f"split must be 'train' or 'test', got {split!r}")
+    dates = _split_dates()[split]
+    rng = random.Random(seed)
+    pairs = []
+    while len(pairs) < n:
+        first = rng.randrange(len(dates) - 1)
+        wanted = dates[first] + datetime.timedelta(days=rng.randint(1, max_days))
+        second = min(bisect.bisect_left(dates, wanted), len(dates) - 1)
+        start, end = dates[first], dates[max(second, first + 1)]
+        usable = [s for s in styles_for(start, styles) if s in styles_for(end, styles)]
+        if usable:
+            style = rng.choice(usable)
+            language = "chinese" if style.startswith("chinese") else "english"
+            separator = rng.choice(RANGE_SEPARATORS[language])
+            written = write_date(start, style, rng).rstrip() + separator
+            pairs.append(
+                (written + write_date(end, style, rng).lstrip(), f"{iso(start)}/{iso(end)}")
+            )
+    return pairs
+
+
 # --------------------------------------------------------------------------- characters as ids
 
 
@@ -283,7 +325,7 @@ def _date_characters() -> set[str]:
     words = MONTHS + WEEKDAYS
     characters = set("".join(words) + "".join(words).upper() + "".join(words).lower())
     characters |= set("0123456789 ,/-:+") | set("stndrh")  # ordinals: st, nd, rd, th
-    characters |= set(CHINESE_DIGITS + "零十年月日星期天")
+    characters |= set(CHINESE_DIGITS + "零十年月日星期天") | set("–至到—")
     return characters
 
 

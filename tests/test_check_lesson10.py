@@ -457,7 +457,7 @@ WRONG = {
         ("characters anywhere", accuracy_characters_anywhere, r"position by position"),
         ("index past a short prediction", accuracy_index_error, r"missing character counts"),
         ("swapped", accuracy_swapped, r"swapped"),
-        ("floor division", accuracy_floor_division, r"got the int 0.*not //"),
+        ("floor division", accuracy_floor_division, r"got the int 0.*// rounds down"),
         ("a count for exact match", accuracy_counts_exact, r"got the int 1"),
         ("over the longer length", accuracy_longest_length, r"fraction of target characters"),
         ("whole lists compared", accuracy_whole_lists, r"fraction of predictions equal"),

@@ -21,6 +21,7 @@ from rnn_course.dates import (
     CharVocabulary,
     chinese_number,
     date_examples,
+    date_range_examples,
     ordinal,
     split_dates,
     styles_for,
@@ -138,8 +139,36 @@ def test_samples_are_seeded_and_cover_the_styles_asked_for():
     assert set(SHORT_STYLES) | set(LONG_STYLES) == set(STYLES)
 
 
+def test_ranges_are_two_dates_of_the_split_in_order_and_in_one_style():
+    for split in ("train", "test"):
+        allowed = set(split_dates(split))
+        for text, target in date_range_examples(300, split, seed=2):
+            start, end = (datetime.date.fromisoformat(part) for part in target.split("/"))
+            assert start in allowed and end in allowed and start < end, (text, target)
+            assert (end - start).days <= 365 + 60, (text, target)  # the next date of the split
+            separator = re.search(r" - | to | – |至|到|—", text)
+            first, second = text[: separator.start()], text[separator.end() :]
+            styles = [s for s in SHORT_STYLES if styles_for(start, [s])]
+            readings = {
+                s: (read_back(first, s)[0], read_back(second, s)[0])
+                for s in styles
+                if _reads(first, s) and _reads(second, s)
+            }
+            assert (start, end) in readings.values(), f"{text!r} does not read {target}"
+    assert date_range_examples(20, seed=3) == date_range_examples(20, seed=3)
+
+
+def _reads(text, style):
+    try:
+        read_back(text, style)
+    except (ValueError, AssertionError):
+        return False
+    return True
+
+
 def test_every_character_written_is_in_the_vocabulary():
-    for text, target in date_examples(3000, seed=5):
+    ranges = date_range_examples(500, seed=6)
+    for text, target in date_examples(3000, seed=5) + ranges:
         assert DATE_VOCABULARY.decode(DATE_VOCABULARY.encode(text + target)) == text + target
 
 

@@ -214,8 +214,8 @@ def _fraction(value, what: str) -> float:
         raise CheckFailed(f"{what} should be a Python float, got {type(value).__name__}")
     if isinstance(value, numbers.Integral):
         raise CheckFailed(
-            f"{what} should be a float fraction, got the int {value}: divide the count by the "
-            "total with / (not //)"
+            f"{what} should be a fraction (a float), got the int {value}: divide the count by "
+            "the number of targets (or of target characters) with / (// rounds down to an int)"
         )
     return float(value)
 
