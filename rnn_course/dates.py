@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import numbers
 import random
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -119,6 +120,12 @@ def _join(tokens: Sequence[str], rng: random.Random, separator: str = " ") -> st
 
 def write_date(date: datetime.date, style: str, rng: random.Random) -> str:
     """`date` written in `style` (a key of `STYLES`) with `rng`'s noise."""
+    if not isinstance(date, datetime.date) or not FIRST_DATE <= date <= LAST_DATE:
+        raise InputError(
+            f"date must be a datetime.date from {FIRST_DATE} to {LAST_DATE}, got {date!r}"
+        )
+    if not isinstance(rng, random.Random):
+        raise InputTypeError(f"rng must be a random.Random, got {describe(rng)}")
     y, m, d = date.year, date.month, date.day
     month, weekday = _case(MONTHS[m - 1], rng), _case(WEEKDAYS[date.weekday()], rng)
     if style == "day_mon_year":
@@ -312,6 +319,18 @@ class CharVocabulary:
         """The string of `ids` (a list or a 1-D tensor), stopping at the first end token."""
         if isinstance(ids, torch.Tensor):
             ids = ids.tolist()
+        ids = list(ids)
+        bad = [
+            i
+            for i in ids
+            if not isinstance(i, numbers.Integral)
+            or isinstance(i, bool)
+            or not 0 <= i < len(self.tokens)
+        ]
+        if bad:
+            raise InputError(
+                f"ids must be ints from 0 to {len(self.tokens) - 1} (a 1-D sequence), got {bad[0]!r}"
+            )
         text = []
         for index in ids:
             if index == self.end_id:

@@ -196,6 +196,32 @@ def test_the_vocabulary_pads_starts_and_ends():
         (lambda: date_examples(5, styles=["iso"]), InputError, "styles must be names from"),
         (lambda: date_examples(5, styles="day_mon_year"), InputTypeError, "list of style names"),
         (lambda: date_examples(0), InputError, "n must be a positive int"),
+        (
+            lambda: write_date(datetime.date(1899, 12, 31), "day_mon_year", random.Random(0)),
+            InputError,
+            "from 1900-01-01 to 2099-12-31",
+        ),
+        (
+            lambda: write_date("2026-11-24", "day_mon_year", random.Random(0)),
+            InputError,
+            "datetime.date",
+        ),
+        (
+            lambda: write_date(datetime.date(2026, 11, 24), "day_mon_year", 0),
+            InputTypeError,
+            "random.Random",
+        ),
+        (
+            lambda: write_date(datetime.date(2026, 11, 24), "iso", random.Random(0)),
+            InputError,
+            "style must be one of",
+        ),
+        (lambda: DATE_VOCABULARY.decode([3, 999]), InputError, "ids must be ints from 0 to"),
+        (
+            lambda: DATE_VOCABULARY.decode(torch.ones(2, 2, dtype=torch.int64)),
+            InputError,
+            "ids must be ints",
+        ),
     ],
 )
 def test_bad_arguments_are_named(make, error, message):
