@@ -176,15 +176,23 @@ def _check_greedy(answer, seed, ends, max_len) -> None:
         if got == value:
             raise CheckFailed(message)
     for b, (mine, right) in enumerate(zip(got, expected)):
-        if mine != right:
-            where = next((k for k, (x, y) in enumerate(zip(mine, right)) if x != y), None)
+        if mine == right:
+            continue
+        argmaxes = right + [end_id] if len(right) < max_len else right  # the end token too
+        where = next((k for k, (x, y) in enumerate(zip(mine, argmaxes)) if x != y), None)
+        if where is not None:
             detail = (
-                f"at step {where} got id {mine[where]}, expected {right[where]} (the argmax of "
-                "the logits)"
-                if where is not None
-                else f"got {len(mine)} ids, expected {len(right)}"
+                f"at step {where} got id {mine[where]}, expected {argmaxes[where]} "
+                "(the argmax of the logits)"
             )
-            raise CheckFailed(f"{what}, sequence {b}: {detail}; expected {right}, got {mine}")
+        elif len(mine) < len(right):
+            detail = (
+                f"it stops after {len(mine)} ids, but the argmax of the logits at step "
+                f"{len(mine)} is {right[len(mine)]}, not end_id"
+            )
+        else:
+            detail = f"got {len(mine)} ids, expected {len(right)}"
+        raise CheckFailed(f"{what}, sequence {b}: {detail}; expected {right}, got {mine}")
 
 
 @exercise(reference=_greedy_decode, hints=[_greedy_hint])
