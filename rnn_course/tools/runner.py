@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import time
@@ -55,9 +56,21 @@ def run_lesson(path: Path, quick: bool, timeout: int = 1800) -> tuple[nbformat.N
         "error": error,
         "mode": "quick" if quick else "full",
         "wall_time_s": round(time.perf_counter() - start, 1),
+        "date": datetime.date.today().isoformat(),
+        "setup": _setup_line(notebook),
         "results": results_of(notebook),
     }
     return notebook, report
+
+
+def _setup_line(notebook: nbformat.NotebookNode) -> str:
+    """The line the setup cell printed (device, mode, versions), or "" when there is none."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            for line in output.get("text", "").splitlines():
+                if line.startswith("device: "):
+                    return line
+    return ""
 
 
 def stamp(notebook: nbformat.NotebookNode, report: dict) -> None:
@@ -66,6 +79,8 @@ def stamp(notebook: nbformat.NotebookNode, report: dict) -> None:
         "code_hash": code_hash(notebook),
         "mode": report["mode"],
         "wall_time_s": report["wall_time_s"],
+        "date": report["date"],
+        "setup": report["setup"],
         "results": report["results"],
     }
 
