@@ -4,7 +4,8 @@
 `python -m rnn_course release` writes the student editions in exercises/.
 `python -m rnn_course grade SUBMISSION... [--out grades.csv] [--timeout S] [--jobs N]` grades
 notebooks, each in its own sandbox.
-`python -m rnn_course assets` draws the course's figures in assets/.
+`python -m rnn_course assets` draws the course's figures in assets/ and writes the README's results
+table.
 """
 
 from __future__ import annotations
@@ -82,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     assets.add_argument("--lessons", type=Path, default=REPO_ROOT / "notebooks")
     assets.add_argument("--out", type=Path, default=REPO_ROOT / "assets")
+    assets.add_argument(
+        "--readme",
+        type=Path,
+        default=REPO_ROOT / "README.md",
+        help="the README whose results table to write",
+    )
     args = parser.parse_args(argv)
     if args.command == "colab":
         return _colab(args)
@@ -128,15 +135,17 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _assets(args: argparse.Namespace) -> int:
-    from .tools.assets import write_assets
+    from .tools.assets import write_assets, write_readme_table
 
     try:
         written, left_out = write_assets(args.out, args.lessons)
+        changed = write_readme_table(args.readme, args.lessons)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for path in written:
         print(f"wrote {path}")
+    print(f"{'wrote' if changed else 'kept'} the results table in {args.readme}")
     for message in left_out:
         print(message)
     return 0

@@ -368,8 +368,11 @@ def draw_rnn_patterns(title: str = "What an RNN reads and writes"):
     panels = [
         ({"steps": 1}, "one-to-one\n(no sequence: lesson 01)"),
         ({"steps": 3, "input_steps": [0]}, "one-to-many\n(one input, a sequence out: a caption)"),
-        ({"steps": 3, "output_steps": [2]}, "many-to-one\n(classify a sequence: lesson 07)"),
-        ({"steps": 3}, "many-to-many, synchronous\n(an output at every step: lessons 06, 09)"),
+        (
+            {"steps": 3, "output_steps": [2]},
+            "many-to-one\n(one output for a sequence: lessons 06, 07)",
+        ),
+        ({"steps": 3}, "many-to-many, synchronous\n(an output at every step: lesson 09)"),
     ]
     # Width ratios are the panels' widths in data units, so that every box has the same size.
     top_axes = top.subplots(1, 3, gridspec_kw={"width_ratios": [2.9, 6.5, 6.5]})

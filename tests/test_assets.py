@@ -23,8 +23,10 @@ FIX = f"run `{assets.COMMAND}` and commit assets/"
 def fresh(tmp_path_factory):
     """Every figure drawn now into a temporary folder, and the command's output."""
     out = tmp_path_factory.mktemp("assets")
+    readme = tmp_path_factory.mktemp("readme") / "README.md"
+    readme.write_text(assets.README.read_text())
     with contextlib.redirect_stdout(io.StringIO()) as printed:
-        assert main(["assets", "--out", str(out)]) == 0
+        assert main(["assets", "--out", str(out), "--readme", str(readme)]) == 0
     return out, printed.getvalue().splitlines()
 
 
@@ -40,6 +42,38 @@ def test_committed_assets_are_current(fresh):
     extra = sorted({p.name for p in assets.ASSETS_DIR.glob("*")} - set(drawn))
     problems += [f"{name} is not drawn by the command (remove it)" for name in extra]
     assert not problems, "stale assets/: " + "; ".join(problems) + f". To fix: {FIX}"
+
+
+def test_readme_results_table_is_current():
+    readme = assets.README.read_text()
+    assert f"{assets.TABLE_BEGIN}\n{assets.results_table()}\n{assets.TABLE_END}" in readme, (
+        f"README.md's results table differs from the lessons' stamped results: {FIX} README.md"
+    )
+
+
+def test_results_table_reads_the_stamps(tmp_path):
+    _lesson(tmp_path, "01_fc", {"mlp_test_accuracy": 0.975, "mlp_parameters": 1234})
+    _lesson(tmp_path, "02_series", {"naive_rmse": 137.33}, mode="quick")
+    row = assets.TableRow(
+        "01", "MLP {mlp_test_accuracy:.1%}, {mlp_parameters:,} parameters", ">= 97%"
+    )
+    table = assets.results_table(tmp_path, (row,))
+    assert "| 01 | 12 s | MLP 97.5%, 1,234 parameters | >= 97% |" in table
+    assert "2026-11-30, device cpu (2 CPU cores), python 3.11.9, torch 2.14.1" in table
+    with pytest.raises(ValueError, match="recorded no mlp_seconds"):
+        assets.results_table(tmp_path, (row._replace(shows="{mlp_seconds}"),))
+    with pytest.raises(ValueError, match="02_series.ipynb has no full-mode results"):
+        assets.results_table(tmp_path, (row._replace(lesson="02"),))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Course\n{assets.TABLE_BEGIN}\nold\n{assets.TABLE_END}\nthe rest\n")
+    assert assets.write_readme_table(readme, tmp_path, (row,)) is True
+    assert readme.read_text() == (
+        f"# Course\n{assets.TABLE_BEGIN}\n{table}\n{assets.TABLE_END}\nthe rest\n"
+    )
+    assert assets.write_readme_table(readme, tmp_path, (row,)) is False
+    readme.write_text("no markers\n")
+    with pytest.raises(ValueError, match="lacks the lines"):
+        assets.write_readme_table(readme, tmp_path)
 
 
 def test_svgs_carry_no_date_and_name_their_licence(fresh):
@@ -66,6 +100,10 @@ def _lesson(folder, name, results, mode="full"):
     if results is not None:
         notebook.metadata[STAMP_KEY] = {
             "mode": mode,
+            "wall_time_s": 12.3,
+            "date": "2026-11-30",
+            "setup": "device: cpu | mode: full | python 3.11.9 | torch 2.14.1 | seed 0",
+            "cpus": 2,
             "results": {key: {"value": value, "unit": ""} for key, value in results.items()},
         }
     nbformat.write(notebook, folder / f"{name}.ipynb")
@@ -74,7 +112,7 @@ def _lesson(folder, name, results, mode="full"):
 def test_results_chart_reads_the_stamps(tmp_path):
     _lesson(tmp_path, "01_fc", {"mlp_test_accuracy": 0.5})
     _lesson(tmp_path, "06_sine", {"airline_rnn_rmse": 30.0, "airline_naive_rmse": 100.0})
-    _lesson(tmp_path, "07_mnist", {"rnn_test_accuracy": 0.25})
+    _lesson(tmp_path, "07_mnist", {"rnn_test_accuracy": 0.25, "mlp_test_accuracy": 0.75})
     _lesson(tmp_path, "08_lstm", {"mnist_lstm_test_accuracy": 0.99}, mode="quick")
     _lesson(tmp_path, "09_chars", None)
     found, left_out = assets.headline_results(tmp_path)
@@ -82,7 +120,7 @@ def test_results_chart_reads_the_stamps(tmp_path):
     assert values == {
         "01": [("MLP", 50.0)],
         "06": [("RNN", 30.0), ("naive", 100.0)],
-        "07": [("RNN", 25.0), ("MLP (lesson 01)", 50.0)],
+        "07": [("RNN", 25.0), ("MLP, same data", 75.0)],
     }
     assert left_out == [
         "left out 'seasonal naive' from lesson 06's panel: 06_sine.ipynb recorded no "
@@ -94,7 +132,7 @@ def test_results_chart_reads_the_stamps(tmp_path):
     figure = assets.draw_results(found)
     assert [ax.get_title(loc="left") for ax in figure.axes if ax.axison] == [
         "Lesson 01: MLP on MNIST",
-        "Lesson 06: Airline passengers, 1960",
+        "Lesson 06: Airline passengers, 1959–1960",
         "Lesson 07: RNN on MNIST, row by row",
     ]
 

@@ -27,7 +27,7 @@ def lessons(tmp_path):
     good = _lesson(
         folder,
         "01_good",
-        "from rnn_course import pick, record",
+        "import rnn_course\nfrom rnn_course import pick, record\ndevice = rnn_course.setup(seed=0)",
         "record('answer', pick(full=42, quick=1))",
     )
     bad = _lesson(folder, "02_bad", "raise ValueError('lesson broke')")
@@ -55,6 +55,8 @@ def test_inplace_stamps_the_outputs_with_the_code_hash(lessons, tmp_path):
     notebook = nbformat.read(good, as_version=4)
     stamp = notebook.metadata[STAMP_KEY]
     assert stamp["mode"] == "full" and stamp["results"]["answer"]["value"] == 42
+    assert stamp["setup"].startswith("device: ") and "| mode: full |" in stamp["setup"]
+    assert stamp["cpus"] >= 1 and len(stamp["date"]) == 10 and stamp["date"].startswith("20")
     assert stamp["code_hash"] == code_hash(notebook)
     notebook.cells[1].source += "  # edited"
     assert code_hash(notebook) != stamp["code_hash"], (

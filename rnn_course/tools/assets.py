@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import string
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -94,7 +95,7 @@ HEADLINES = (
     Headline("01", "MLP on MNIST", *ACCURACY, 97.0, (Measure("MLP", "01", "mlp_test_accuracy"),)),
     Headline(
         "06",
-        "Airline passengers, 1960",
+        "Airline passengers, 1959–1960",
         "RMSE (thousand passengers)",
         1.0,
         "{:.1f}",
@@ -113,7 +114,7 @@ HEADLINES = (
         97.0,
         (
             Measure("RNN", "07", "rnn_test_accuracy"),
-            Measure("MLP (lesson 01)", "01", "mlp_test_accuracy"),
+            Measure("MLP, same data", "07", "mlp_test_accuracy"),
         ),
     ),
     Headline(
@@ -149,11 +150,194 @@ HEADLINES = (
         True,
         99.0,
         (
-            Measure("with attention", "10", "exact_match_attention"),
-            Measure("without attention", "10", "exact_match_no_attention"),
+            Measure("with attention, single dates", "10", "exact_match_short_with_attention"),
+            Measure("without, single dates", "10", "exact_match_short_without_attention"),
+            Measure("with attention, ranges", "10", "exact_match_ranges_with_attention"),
+            Measure("without, ranges", "10", "exact_match_ranges_without_attention"),
         ),
     ),
 )
+
+
+class TableRow(NamedTuple):
+    lesson: str
+    shows: str  # a str.format template over the lesson's recorded results, e.g. {rnn_test_accuracy:.2%}
+    target: str
+
+
+# The README's results table, one row per lesson, filled from the same stamps as the chart.
+# Rename a field here when a lesson renames a result.
+RESULTS_TABLE = (
+    TableRow(
+        "01",
+        "MLP on MNIST: test accuracy {mlp_test_accuracy:.2%}, {mlp_parameters:,} parameters, "
+        "{mlp_train_seconds:.1f} s of training",
+        ">= 97%",
+    ),
+    TableRow(
+        "02",
+        "airline, last 24 months: naive RMSE {naive_rmse:.1f} (MAPE {naive_mape:.1f}%), seasonal "
+        "naive RMSE {seasonal_naive_rmse:.1f} (MAPE {seasonal_naive_mape:.1f}%)",
+        "",
+    ),
+    TableRow(
+        "03",
+        "gradient norm carried 39 steps back (tanh): x{tanh_gradient_ratio_radius_0_5:.1e} at "
+        "spectral radius 0.5, x{tanh_gradient_ratio_radius_2_0:.0f} at 2.0; with clipping, final "
+        "loss {clipped_final_loss:.3f} (mean of 5 seeds; without, every seed diverges)",
+        "",
+    ),
+    TableRow(
+        "04",
+        "BPTT by hand vs autograd: {bptt_max_abs_diff:.1e} (float64); hand-built RNN vs "
+        "`nn.RNN`: {nn_rnn_max_abs_diff:.1e}; the hand-built RNN on the sign of a sum: test "
+        "accuracy {hand_rnn_test_accuracy:.2%}; its loop takes {hand_vs_nn_rnn_time_ratio:.2f}x "
+        "`nn.RNN`'s time",
+        "<= 1e-10, <= 1e-6",
+    ),
+    TableRow(
+        "05",
+        "equations vs `nn.RNN` from its named parameters: {equations_vs_nn_rnn_max_abs_diff:.1e}; "
+        "truncated BPTT over a long sequence, final mean loss {truncated_bptt_final_loss:.4f}; "
+        "`output[:, -1]` of a padded batch off by up to {padded_last_step_max_error:.2f}",
+        "<= 1e-6",
+    ),
+    TableRow(
+        "06",
+        "clean sine: one-step test MSE {sine_test_mse:.1e} after {sine_training_seconds:.1f} s of "
+        "training; noisy sine: {noisy_sine_mse_over_floor:.2f}x the noise floor, 50 steps ahead "
+        "RMSE {recursive_rmse_h50:.2f} recursive (always 0: {zero_forecast_rmse_h50:.2f}), "
+        "{recursive_finished_rmse_h50:.2f} after L-BFGS, {direct_rmse_h50:.2f} direct; airline, "
+        "last 24 months: RNN (5 seeds averaged) RMSE {airline_rnn_rmse:.1f} (MAPE "
+        "{airline_rnn_mape:.1f}%) vs naive {airline_naive_rmse:.1f} ({airline_naive_mape:.1f}%) "
+        "and seasonal naive {airline_seasonal_naive_rmse:.1f} ({airline_seasonal_naive_mape:.1f}%)",
+        "MSE <= 3.7e-6 in < 4 s",
+    ),
+    TableRow(
+        "07",
+        "RNN (tanh) row by row: test accuracy {rnn_test_accuracy:.2%} (validation "
+        "{rnn_val_accuracy:.2%}), {rnn_seconds_per_epoch:.1f} s per epoch; an MLP on the same "
+        "55,000 training images: {mlp_test_accuracy:.2%}; linear probes on the state, mean "
+        "P(right class) after row 14 {probe_p_right_row_14:.2f}, after row 28 "
+        "{probe_p_right_row_28:.2f}",
+        ">= 97%",
+    ),
+    TableRow(
+        "08",
+        "row-by-row MNIST, one recipe for all three: LSTM {mnist_lstm_test_accuracy:.2%} "
+        "({mnist_lstm_seconds_per_epoch:.1f} s per epoch), GRU {mnist_gru_test_accuracy:.2%} "
+        "({mnist_gru_seconds_per_epoch:.1f} s), RNN {mnist_rnn_test_accuracy:.2%} "
+        "({mnist_rnn_seconds_per_epoch:.1f} s); at equal time ({equal_time_budget:.0f} s), "
+        "validation LSTM {mnist_lstm_val_accuracy_at_equal_time:.2%}, GRU "
+        "{mnist_gru_val_accuracy_at_equal_time:.2%}, RNN {mnist_rnn_val_accuracy_at_equal_time:.2%}; "
+        "long-memory task at distance {memory_longest_distance}: LSTM with forget bias 3 "
+        "{memory_lstm_accuracy_longest:.1%}, default LSTM {memory_lstm_default_accuracy_longest:.1%}, "
+        "RNN {memory_rnn_accuracy_longest:.1%}; hand-built LSTM vs `nn.LSTM`: "
+        "{lstm_output_max_diff:.1e}",
+        ">= 98.5%",
+    ),
+    TableRow(
+        "09",
+        "LSTM language model, {train_seconds:.0f} s of training: validation "
+        "{val_nats_per_char:.3f} nats per character ({val_bits_per_char:.2f} bits, perplexity "
+        "{val_perplexity:.2f}) vs best n-gram {best_ngram_nats_per_char:.2f}, bigram "
+        "{bigram_nats_per_char:.2f}, unigram {unigram_nats_per_char:.2f}, uniform "
+        "{uniform_nats_per_char:.2f}; {known_word_fraction:.0%} of the words it writes occur in "
+        "the training text",
+        "<= 1.55 nats",
+    ),
+    TableRow(
+        "10",
+        "held-out dates to ISO dates, exact match with / without attention: single dates in short "
+        "styles {exact_match_short_with_attention:.2%} / {exact_match_short_without_attention:.1%}, "
+        "in long styles {exact_match_long_with_attention:.2%} / "
+        "{exact_match_long_without_attention:.1%}, ranges of two dates "
+        "{exact_match_ranges_with_attention:.1%} / {exact_match_ranges_without_attention:.1%} "
+        "({seconds_per_epoch_with_attention:.1f} and {seconds_per_epoch_without_attention:.1f} s "
+        "per epoch); without padding masks, short inputs batched with long ones: "
+        "{exact_match_short_unmasked_with_attention:.2%}",
+        ">= 99%",
+    ),
+)
+README = REPO_ROOT / "README.md"
+TABLE_BEGIN = (
+    "<!-- results table: written by `python -m rnn_course assets` from the run-all stamps -->"
+)
+TABLE_END = "<!-- end of the results table -->"
+
+
+def results_table(folder: Path = NOTEBOOKS_DIR, table: tuple[TableRow, ...] = RESULTS_TABLE) -> str:
+    """The README's results table (Markdown), read from the run-all stamps of the lessons in `folder`.
+
+    Raises ValueError when a lesson has no full-mode stamp or lacks a result its row names.
+    """
+    notebooks = {path.stem[:2]: path for path in lessons(folder)}
+    rows = ["| lesson | wall time | what it shows (full mode) | target |", "|---|---|---|---|"]
+    runs: dict[str, list[str]] = {}
+    for row in table:
+        path = notebooks.get(row.lesson)
+        if path is None:
+            raise ValueError(f"no notebook {Path(folder).name}/{row.lesson}_*.ipynb for the table")
+        stamp = nbformat.read(path, as_version=4).metadata.get(STAMP_KEY) or {}
+        if stamp.get("mode") != "full":
+            raise ValueError(
+                f"{path.name} has no full-mode results: run `python -m rnn_course run-all "
+                f"--inplace {row.lesson}`"
+            )
+        values = {name: item["value"] for name, item in stamp["results"].items()}
+        fields = {field for _, field, _, _ in string.Formatter().parse(row.shows) if field}
+        missing = sorted(fields - set(values))
+        if missing:
+            raise ValueError(
+                f"{path.name} recorded no {', '.join(missing)} (it has {', '.join(values)}): "
+                "rename the field in RESULTS_TABLE in rnn_course/tools/assets.py"
+            )
+        rows.append(
+            f"| {row.lesson} | {stamp['wall_time_s']:.0f} s | {row.shows.format(**values)} "
+            f"| {row.target} |"
+        )
+        run = f"{stamp.get('date', 'an unknown date')}, {_environment(stamp)}"
+        runs.setdefault(run, []).append(row.lesson)
+    where = "; ".join(
+        f"{run} (lesson{'s' if len(numbers) > 1 else ''} {', '.join(numbers)})"
+        if len(runs) > 1
+        else run
+        for run, numbers in runs.items()
+    )
+    intro = (
+        f"Measured with `python -m rnn_course run-all --inplace`: {where}. The committed notebooks "
+        "carry the outputs of these runs, and this table is written from the results they "
+        f"recorded by `{COMMAND}`."
+    )
+    return "\n".join([intro, "", *rows])
+
+
+def _environment(stamp: dict) -> str:
+    """'device cpu (2 cores), python 3.11.9, torch 2.14.1' from a run-all stamp."""
+    parts = {}
+    for part in stamp.get("setup", "").split("|"):
+        key, _, value = part.strip().partition(" ")
+        parts[key.rstrip(":")] = value
+    found = [f"{key} {parts[key]}" for key in ("device", "python", "torch") if parts.get(key)]
+    if found and stamp.get("cpus"):
+        found[0] += f" ({stamp['cpus']} CPU cores)"
+    return ", ".join(found) or "an unrecorded environment"
+
+
+def write_readme_table(
+    readme: Path = README, folder: Path = NOTEBOOKS_DIR, table: tuple[TableRow, ...] = RESULTS_TABLE
+) -> bool:
+    """Put `results_table` between the README's table markers; return True when it changed."""
+    text = Path(readme).read_text(encoding="utf-8")
+    before, begin, rest = text.partition(TABLE_BEGIN)
+    old, end, after = rest.partition(TABLE_END)
+    if not begin or not end:
+        raise ValueError(f"{readme} lacks the lines {TABLE_BEGIN!r} and {TABLE_END!r}")
+    new = f"\n{results_table(folder, table)}\n"
+    if new == old:
+        return False
+    Path(readme).write_text(before + begin + new + end + after, encoding="utf-8")
+    return True
 
 
 def _wrap(text: str, width: int = 20) -> str:

@@ -58,6 +58,7 @@ def run_lesson(path: Path, quick: bool, timeout: int = 1800) -> tuple[nbformat.N
         "wall_time_s": round(time.perf_counter() - start, 1),
         "date": datetime.date.today().isoformat(),
         "setup": _setup_line(notebook),
+        "cpus": os.cpu_count(),
         "results": results_of(notebook),
     }
     return notebook, report
@@ -81,6 +82,7 @@ def stamp(notebook: nbformat.NotebookNode, report: dict) -> None:
         "wall_time_s": report["wall_time_s"],
         "date": report["date"],
         "setup": report["setup"],
+        "cpus": report["cpus"],
         "results": report["results"],
     }
 
