@@ -132,8 +132,8 @@ def run_all(
         notebook, report = run_lesson(path, quick)
         reports.append(report)
         print(format_table([report]).splitlines()[1], flush=True)
+        stamp(notebook, report)  # a copy's stamp tells its mode too
         if inplace and report["status"] == "ok":
-            stamp(notebook, report)
             nbformat.write(notebook, path)
         else:
             nbformat.write(notebook, out_dir / path.name)
