@@ -146,7 +146,7 @@ HEADLINES = (
         "Dates to ISO dates, held out",
         "exact match (%)",
         100.0,
-        "{:.1f}%",
+        "{:.2f}%",
         True,
         99.0,
         (
