@@ -212,9 +212,7 @@ def date_examples(
     """
     check_positive_int("n", n)
     styles = _check_styles(styles)
-    if split not in ("train", "test"):
-        raise InputError(f"split must be 'train' or 'test', got {split!r}")
-    dates = _split_dates()[split]
+    dates = split_dates(split)
     rng = random.Random(seed)
     pairs = []
     while len(pairs) < n:
@@ -244,9 +242,7 @@ def date_range_examples(
     check_positive_int("n", n)
     check_positive_int("max_days", max_days)
     styles = _check_styles(styles)
-    if split not in ("train", "test"):
-        raise InputError(f"split must be 'train' or 'test', got {split!r}")
-    dates = _split_dates()[split]
+    dates = split_dates(split)
     rng = random.Random(seed)
     pairs = []
     while len(pairs) < n:
