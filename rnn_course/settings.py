@@ -20,6 +20,7 @@ T = TypeVar("T")
 QUICK_ENV = "RNN_COURSE_QUICK"
 DATA_ENV = "RNN_COURSE_DATA"
 CHECKS_ENV = "RNN_COURSE_CHECKS"
+SEED_ENV = "RNN_COURSE_SEED"
 CHECK_MODES = ("fallback", "strict", "record")
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
@@ -54,6 +55,21 @@ def check_mode() -> str:
     if value not in CHECK_MODES:
         raise InputError(f"{CHECKS_ENV} is {value!r}; expected one of {', '.join(CHECK_MODES)}")
     return value
+
+
+def seed_offset() -> int:
+    """`RNN_COURSE_SEED` (default 0): added to every seed a lesson sets, to try other seeds."""
+    value = os.environ.get(SEED_ENV, "").strip() or "0"
+    if not value.isdigit():
+        raise InputError(f"{SEED_ENV} is {value!r}; expected a non-negative integer such as 0 or 3")
+    return int(value)
+
+
+def lesson_seed(seed: int) -> int:
+    """The lesson's seed `seed`, offset by `RNN_COURSE_SEED` (unchanged by default)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InputError(f"seed must be a non-negative int, got {seed!r}")
+    return seed + seed_offset()
 
 
 def quick_note(text: str) -> None:
@@ -107,11 +123,12 @@ def data_root() -> Path:
 
 
 def setup(seed: int = 0) -> torch.device:
-    """The setup cell's work: pick the device, seed everything, print one summary line.
+    """The setup cell's work: pick the device, seed everything (`lesson_seed`), print one line.
 
     On a torch older than `TORCH_FLOOR` it prints a second line: a warning.
     """
     device = get_device()
+    seed = lesson_seed(seed)
     seed_everything(seed)
     print(
         f"device: {device} | mode: {mode()} | python {platform.python_version()}"
