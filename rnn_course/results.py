@@ -1,11 +1,13 @@
 """`record`: a lesson states its key results so that `run-all` can collect them (lesson 01).
 
-A recorded result is shown as a labelled line and carried in the cell's output under
-`RESULT_MIME`, so the executed notebook itself holds it; nothing is written to disk.
+A recorded result is carried in the cell's output under `RESULT_MIME`, so the executed notebook
+itself holds it (run-all and the grader read it there); nothing is written to disk and nothing
+shows where it is recorded. `summary()`, at the end of a lesson, shows them once as a table.
 """
 
 from __future__ import annotations
 
+import html
 import numbers
 
 from IPython.display import display
@@ -13,6 +15,7 @@ from IPython.display import display
 from .errors import InputError, InputTypeError
 
 RESULT_MIME = "application/vnd.rnn-course.result+json"
+_RECORDED: dict[str, tuple] = {}  # this kernel's results, name -> (value, unit)
 
 
 def _format(value) -> str:
@@ -34,10 +37,25 @@ def record(name: str, value, unit: str = "") -> None:
         )
     if not isinstance(unit, str):
         raise InputTypeError(f"unit must be a string, got {type(unit).__name__}")
-    text = f"recorded {name} = {_format(value)}" + (f" {unit}" if unit else "")
-    display(
-        {"text/plain": text, RESULT_MIME: {"name": name, "value": value, "unit": unit}}, raw=True
+    _RECORDED[name] = (value, unit)
+    display({"text/plain": "", RESULT_MIME: {"name": name, "value": value, "unit": unit}}, raw=True)
+
+
+def summary() -> None:
+    """Show every result recorded so far in this kernel as one table: name, value, unit."""
+    rows = [(name, _format(value), unit) for name, (value, unit) in _RECORDED.items()]
+    if not rows:
+        print("no results recorded yet: run the lesson's cells first")
+        return
+    width = max(len(name) for name, _, _ in rows)
+    text = "\n".join(f"{name:<{width}}  {value} {unit}".rstrip() for name, value, unit in rows)
+    cells = "".join(
+        f"<tr><td><code>{html.escape(name)}</code></td><td>{html.escape(value)}</td>"
+        f"<td>{html.escape(unit)}</td></tr>"
+        for name, value, unit in rows
     )
+    table = f"<table><tr><th>result</th><th>value</th><th>unit</th></tr>{cells}</table>"
+    display({"text/plain": text, "text/html": table}, raw=True)
 
 
 def results_of(notebook) -> dict[str, dict]:

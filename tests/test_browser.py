@@ -1,9 +1,12 @@
 """A lesson run in JupyterLab in a real (headless) Chromium, as a student runs it.
 
 JupyterLab starts from this project's environment on 127.0.0.1 with a token, in quick mode
-(RNN_COURSE_QUICK=1), serving a temporary copy of the lesson; Playwright drives Debian's
-Chromium: open the lesson, Run > Run All Cells, wait for every cell, then assert that no cell
-shows an error or anything on stderr and that a plot rendered. Screenshots (top, first plot, end) go to build/browser/.
+(RNN_COURSE_QUICK=1) and the students' check mode (fallback), serving a temporary copy of the
+lesson in which one exercise's answer is wrong; Playwright drives Debian's Chromium: open the
+lesson, Run > Run All Cells, wait for every cell, then assert that no cell shows an error or
+anything on stderr, that a plot rendered, that the wrong answer's FAIL is a red block headed by
+the exercise's name while a PASS is a small green line, and that no `recorded` line is in view.
+Screenshots (top, first plot, the FAIL block, end) go to build/browser/.
 
 Needs the `playwright` Python package (its driver is bundled; no browser download) and a
 Chromium (`apt-get install chromium`, or RNN_COURSE_CHROMIUM=/path/to/chrome); skipped otherwise.
@@ -27,9 +30,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rnn_course.settings import QUICK_ENV, REPO_ROOT
+from rnn_course.settings import CHECKS_ENV, QUICK_ENV, REPO_ROOT
 
 LESSON = REPO_ROOT / "notebooks" / "02_time_series.ipynb"
+WRONG_EXERCISE = "standardize"  # its answer in the copy: the test set scaled with its own mean
+WRONG_ANSWER = """def standardize(train, test):
+    return (train - train.mean()) / train.std(), (test - test.mean()) / test.std()
+"""
 ARTIFACTS = REPO_ROOT / "build" / "browser"
 CHROMIUM_ENV = "RNN_COURSE_CHROMIUM"
 CHROMIUM_FLAGS = [
@@ -112,6 +119,7 @@ class JupyterLab:
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
         env[QUICK_ENV] = "1"
+        env[CHECKS_ENV] = "fallback"  # as a student runs it (pytest's own default is strict)
         env.pop("MPLBACKEND", None)  # the kernel's inline backend draws the plots
         env.pop("TQDM_DISABLE", None)
         for name in ("CONFIG", "DATA", "RUNTIME"):
@@ -204,7 +212,15 @@ _CELL_STATE = """() => {
     .map(o => o.innerText.slice(0, 2000));
   const images = [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output img')]
     .filter(img => img.complete && img.naturalWidth > 0).length;
+  const look = el => el && {
+    text: el.innerText, color: getComputedStyle(el).color,
+    background: getComputedStyle(el).backgroundColor, height: el.getBoundingClientRect().height,
+  };
+  const outputs = [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output')];
   return {
+    fail: look(document.querySelector('.jp-Notebook .rnn-course-fail')),
+    pass: look(document.querySelector('.jp-Notebook .rnn-course-pass')),
+    recorded: outputs.filter(o => /^recorded /m.test(o.innerText)).length,
     cells: cells.length,
     done: prompts.filter(p => /\\[\\d+\\]/.test(p)).length,
     running: prompts.filter(p => p.includes('*')).length,
@@ -258,6 +274,10 @@ def run_all_in_jupyterlab(server: JupyterLab, notebook: Path, artifacts: Path) -
                     ".jp-Notebook .jp-OutputArea-output img"
                 ).first.scroll_into_view_if_needed()
                 page.screenshot(path=str(artifacts / f"{name}_plot.png"))
+            if state["fail"]:
+                failure = page.locator(".jp-Notebook .rnn-course-fail").first
+                failure.scroll_into_view_if_needed()
+                page.screenshot(path=str(artifacts / f"{name}_fail.png"))
             page.locator(".jp-Notebook .jp-Cell").last.scroll_into_view_if_needed()
             page.screenshot(path=str(artifacts / f"{name}_end.png"))
         finally:
@@ -268,7 +288,12 @@ def run_all_in_jupyterlab(server: JupyterLab, notebook: Path, artifacts: Path) -
 def test_lesson_runs_in_jupyterlab_in_chromium(jupyter_lab):
     assert LESSON.is_file(), f"{LESSON} is missing: the browser test runs that lesson"
     notebook = jupyter_lab.root / LESSON.name
-    shutil.copy(LESSON, notebook)  # the browser saves outputs into this copy, not the lesson
+    lesson = nbformat.read(LESSON, as_version=4)  # the browser saves into this copy
+    (solution,) = [
+        cell for cell in lesson.cells if cell.source.startswith(f"def {WRONG_EXERCISE}(")
+    ]
+    solution.source = WRONG_ANSWER
+    nbformat.write(lesson, notebook)
     state = run_all_in_jupyterlab(jupyter_lab, notebook, ARTIFACTS)
 
     assert not state["bad"], "cells printed errors or warnings:\n" + "\n---\n".join(state["bad"])
@@ -277,6 +302,16 @@ def test_lesson_runs_in_jupyterlab_in_chromium(jupyter_lab):
         f"({state['running']} still running)\n{jupyter_lab.log_tail()}"
     )
     assert state["images"] > 0, "no plot rendered as an <img> in an output area"
+    fail, passed = state["fail"], state["pass"]
+    assert fail, "the wrong answer's check shows no FAIL block"
+    assert f"FAIL: exercise {WRONG_EXERCISE}" in fail["text"], fail["text"]
+    assert f"using the reference `{WRONG_EXERCISE}` until yours passes" in fail["text"]
+    assert passed, "the right answers' checks show no PASS line"
+    assert fail["background"] != passed["background"] and fail["color"] != passed["color"], (
+        f"a FAIL ({fail}) and a PASS ({passed}) look alike"
+    )
+    assert fail["height"] > 2 * passed["height"], f"the FAIL block is not a block: {fail}"
+    assert state["recorded"] == 0, f"{state['recorded']} `recorded` lines are in view"
 
     saved = nbformat.read(notebook, as_version=4)
     outputs = [o for cell in saved.cells if cell.cell_type == "code" for o in cell.outputs]

@@ -1,6 +1,7 @@
 """The shared check machinery: plain data, calls, comparisons, verdicts and the three modes."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -9,7 +10,6 @@ from torch import nn
 
 from rnn_course.check import _core
 from rnn_course.check._core import (
-    RECORD_MIME,
     CheckFailed,
     Opaque,
     call,
@@ -36,6 +36,14 @@ def double(x):
 def doubling(answer) -> int:
     """A toy exercise: return 2 * x for a (batch, features) tensor x."""
     x = torch.tensor([[1.0, -2.0], [3.5, 0.25]])
+    expect_close(call(answer, x), 2 * x, "2 * x")
+    return 1
+
+
+@exercise(reference=double)
+def doubling_float64(answer) -> int:
+    """`doubling` on a float64 tensor inside an autograd graph."""
+    x = torch.tensor([[1.0, -2.0], [3.5, 0.25]], dtype=torch.float64).requires_grad_()
     expect_close(call(answer, x), 2 * x, "2 * x")
     return 1
 
@@ -162,6 +170,27 @@ def test_an_answer_that_raises_gets_its_inputs_and_a_hint():
     assert "hint: the shapes of a matrix product do not fit" in verdict.message
 
 
+def in_place_on_a_float64_graph(x):
+    y = (2 * x).tanh()
+    y += 1  # tanh's backward needs its output, now changed
+    y.sum().backward()
+    return x
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (in_place_on_a_float64_graph, r"hint: a tensor that autograd needs was changed in place"),
+        (lambda x: x.float() @ x.T, r"hint: float32 and float64 tensors were mixed"),
+        (lambda x: x.T.view(-1), r"hint: \.view needs a contiguous tensor"),
+        (lambda x: x @ x[:1], r"hint: the shapes of a matrix product do not fit"),
+    ],
+)
+def test_each_error_gets_the_hint_of_its_own_kind(answer, hint):
+    verdict = doubling_float64.verdict(answer)
+    assert re.search(hint, verdict.message), verdict.message
+
+
 def test_not_implemented_and_not_callable():
     def todo(x):
         raise NotImplementedError()
@@ -275,13 +304,53 @@ def test_fallback_mode_returns_the_reference_and_says_so(monkeypatch, capsys):
     assert doubling(mine) is mine and "PASS doubling: all 1 tests passed" in shown(capsys)
 
 
-def test_record_mode_shows_the_record_for_the_grader(monkeypatch):
-    monkeypatch.setenv("RNN_COURSE_CHECKS", "record")
-    shown_data = []
-    monkeypatch.setattr(_core, "display", lambda data, raw: shown_data.append(data))
-    assert doubling(lambda x: 3 * x) is double
-    (data,) = shown_data
-    assert doubling.replay(json.loads(json.dumps(data[RECORD_MIME]))).passed is False
+def shown_data(monkeypatch) -> list[dict]:
+    outputs = []
+    monkeypatch.setattr(_core, "display", lambda data, raw: outputs.append(data))
+    return outputs
+
+
+def test_a_fail_is_a_red_block_headed_by_the_exercise_a_pass_a_small_green_line(monkeypatch):
+    monkeypatch.setenv("RNN_COURSE_CHECKS", "fallback")
+    outputs = shown_data(monkeypatch)
+    doubling(lambda x: 3 * x)
+    doubling(double.__call__)
+    fail, passed = outputs
+    assert fail["text/plain"].startswith("FAIL doubling: 2 * x is wrong at index")
+    assert fail["text/plain"].endswith("\nusing the reference `doubling` until yours passes")
+    assert 'class="rnn-course-check rnn-course-fail"' in fail["text/html"]
+    assert "FAIL: exercise <code>doubling</code>" in fail["text/html"]
+    assert "#c62828" in fail["text/html"] and "using the reference" in fail["text/html"]
+    assert passed["text/plain"] == "PASS doubling: all 1 tests passed"
+    assert 'class="rnn-course-check rnn-course-pass"' in passed["text/html"]
+    assert "#2e7d32" in passed["text/html"] and "#c62828" not in passed["text/html"]
+
+
+def test_a_message_is_escaped_in_the_block(monkeypatch):
+    outputs = shown_data(monkeypatch)
+    _core.show_verdict(_core.Verdict("doubling", False, "x <script> & y"))
+    assert "x &lt;script&gt; &amp; y" in outputs[0]["text/html"]
+
+
+class FakeShell:
+    def __init__(self):
+        self.user_ns = {"doubling_answer": None}
+
+
+def test_strict_mode_binds_the_reference_in_ipython_before_raising(monkeypatch):
+    monkeypatch.setenv("RNN_COURSE_CHECKS", "strict")
+    shell = FakeShell()
+    monkeypatch.setattr(_core, "get_ipython", lambda: shell)
+    with pytest.raises(CheckFailed):
+        doubling(lambda x: 3 * x)
+    assert shell.user_ns["doubling"] is double, "later cells should run with the reference"
+
+
+def test_strict_mode_outside_ipython_binds_nothing(monkeypatch):
+    monkeypatch.setenv("RNN_COURSE_CHECKS", "strict")
+    monkeypatch.setattr(_core, "get_ipython", lambda: None)
+    with pytest.raises(CheckFailed):
+        doubling(lambda x: 3 * x)
 
 
 def test_an_unknown_mode_is_named(monkeypatch):

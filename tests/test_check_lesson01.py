@@ -213,6 +213,33 @@ def step_module_zero_grad(model, optimizer, loss_fn, inputs, targets):
     return float(loss.detach().numpy())
 
 
+def step_backward_twice(model, optimizer, loss_fn, inputs, targets):
+    optimizer.zero_grad()
+    loss = loss_fn(model(inputs), targets)
+    loss.backward(retain_graph=True)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def step_backward_twice_no_retain(model, optimizer, loss_fn, inputs, targets):
+    optimizer.zero_grad()
+    loss = loss_fn(model(inputs), targets)
+    loss.backward()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def step_two_forwards(model, optimizer, loss_fn, inputs, targets):
+    optimizer.zero_grad()
+    loss = loss_fn(model(inputs), targets)
+    loss.backward()
+    loss_fn(model(inputs), targets).backward()
+    optimizer.step()
+    return loss.item()
+
+
 WRONG = {
     "linear_forward": [
         ("bias missing", lambda x, w, b: x @ w.T, r"is the bias missing"),
@@ -277,6 +304,9 @@ WRONG = {
         ("forward under no_grad", step_no_grad_forward, r"no graph to differentiate"),
         ("item before backward", step_item_too_early, r"only on the value you return"),
         ("inputs scaled in place", step_scales_inputs, r"changed its argument `inputs`"),
+        ("backward twice, retain_graph", step_backward_twice, r"backward\(\) ran twice"),
+        ("backward twice", step_backward_twice_no_retain, r"backward\(\) ran twice"),
+        ("two forwards and backwards", step_two_forwards, r"backward\(\) ran twice"),
     ],
 }
 

@@ -151,6 +151,7 @@ def bptt_clone_in_place(local, states, W):
 
 WRONG = {
     "rnn_step": [
+        ("float32 products", step_float32, r"lesson compares this result at 1e-10"),
         ("tanh missing", lambda x, h, Wx, Wh, b: x @ Wx.T + h @ Wh.T + b, r"tanh is missing"),
         (
             "tanh before bias",
@@ -231,6 +232,7 @@ WRONG = {
         ("a string", lambda i, h, o, s: f"{count(i, h, o, s)}", r"should be an int, got str"),
     ],
     "bptt_many_to_many": [
+        ("float32 accumulator", bptt_float32, r"lesson compares this result at 1e-10"),
         (
             "the local terms alone",
             lambda local, states, W: local.clone(),
@@ -308,7 +310,6 @@ RIGHT = {
         ("nn.RNNCell called with the weights", step_rnn_cell),
         ("concatenated input and state", step_concat),
         ("column vectors", lambda x, h, Wx, Wh, b: torch.tanh(Wx @ x.T + Wh @ h.T + b[:, None]).T),
-        ("float32 products", step_float32),
     ],
     "rnn_parameter_count": [
         ("formula", count),
@@ -320,7 +321,6 @@ RIGHT = {
         ("insert at the front", bptt),
         ("preallocated", bptt_preallocated),
         ("einsum over flipped sequences", bptt_einsum_flip),
-        ("float32 accumulator", bptt_float32),
         ("in place on a clone, column vectors", bptt_clone_in_place),
     ],
 }

@@ -444,8 +444,22 @@ def backward_shapes_crossed(x, h0, states, W_hh, grad_last):
     return grad_W_xh, W_hh, W_hh[0]
 
 
+def forward_in_place_on_tanh(x, h0, W_xh, W_hh, b_h):
+    h, states = h0, []
+    for t in range(len(x)):
+        h = torch.tanh(x[t] @ W_xh.T + h @ W_hh.T + b_h)
+        h *= 1.0  # tanh's backward needs its output as it was
+        states.append(h)
+    return torch.stack(states)
+
+
 WRONG = {
     "rnn_forward": [
+        (
+            "tanh's output changed in place",
+            forward_in_place_on_tanh,
+            r"changed in place.*build a new",
+        ),
         ("tanh missing", forward_no_tanh, r"tanh is missing"),
         ("bias missing", forward_no_bias, r"bias b_h is missing"),
         ("tanh before the bias", forward_tanh_before_bias, r"tanh is applied before the bias"),
@@ -466,6 +480,7 @@ WRONG = {
         ("a NumPy array", forward_numpy, r"should be a tensor, got ndarray"),
     ],
     "collapse_linear_rnn": [
+        ("float32 accumulators", collapse_float32, r"lesson compares this result at 1e-10"),
         ("blocks in reverse order", collapse_reversed, r"reverse time order"),
         ("one power too many", collapse_extra_power, r"one power of W_hh too many"),
         ("W_hh transposed", collapse_transposed_W_hh, r"W_hh is transposed"),
@@ -526,7 +541,6 @@ RIGHT = {
         ("matrix_power", collapse_matrix_power),
         ("recursion, a list", collapse_recursive),
         ("probing the linear cell", collapse_by_probing),
-        ("float32 accumulators", collapse_float32),
         ("einsum", collapse_einsum),
     ],
     "rnn_backward": [

@@ -213,6 +213,32 @@ def by_hand_module(rnn, x):
     return rnn(x)[0]
 
 
+def by_hand_new_rnn(rnn, x):
+    twin = nn.RNN(rnn.input_size, rnn.hidden_size, batch_first=True, bidirectional=True)
+    twin.load_state_dict(rnn.state_dict())
+    return twin(x)[0]
+
+
+def by_hand_functional_call(rnn, x):
+    twin = nn.RNN(rnn.input_size, rnn.hidden_size, batch_first=True, bidirectional=True)
+    return torch.func.functional_call(twin, dict(rnn.named_parameters()), (x,))[0]
+
+
+def by_hand_vf(rnn, x):
+    h0 = torch.zeros(2, x.shape[0], rnn.hidden_size)
+    weights = [p for _, p in rnn.named_parameters()]
+    return torch._VF.rnn_tanh(x, h0, weights, True, 1, 0.0, False, True, True)[0]
+
+
+def by_hand_class_forward(rnn, x):
+    return nn.RNN.forward(rnn, x)[0]
+
+
+def by_hand_lstm_class(rnn, x):  # a GRU with the RNN's weights would still be a layer
+    gru = nn.GRU(rnn.input_size, rnn.hidden_size, batch_first=True, bidirectional=True)
+    return gru(x)[0][..., : 2 * rnn.hidden_size]
+
+
 def by_hand_flips_x_in_place(rnn, x):
     forward = direction(x, *params(rnn))
     x[:] = x.flip(1)
@@ -300,9 +326,33 @@ WRONG = {
         ("joined along time", by_hand_with(along_time=True), r"joined along time"),
         ("forward only", by_hand_with(forward_only=True), r"one direction only"),
         ("calls the module", by_hand_module, r"use rnn's parameters"),
+        ("a new nn.RNN with its weights", by_hand_new_rnn, r"not a recurrent layer"),
+        ("functional_call", by_hand_functional_call, r"not a recurrent layer"),
+        ("torch._VF.rnn_tanh", by_hand_vf, r"not a recurrent layer.*torch\.rnn_tanh"),
+        ("nn.RNN.forward on rnn", by_hand_class_forward, r"not a recurrent layer"),
+        ("an nn.GRU", by_hand_lstm_class, r"not a recurrent layer.*torch\.gru"),
         ("x flipped in place", by_hand_flips_x_in_place, r"changed its argument `x` in place"),
     ],
     "last_valid_output": [
+        (
+            "gather along the features",
+            lambda output, lengths: output.gather(
+                2, (lengths - 1)[:, None, None].expand(-1, 1, output.shape[2])
+            )[:, 0],
+            r"gather picks along the dimension you name|gather picked along dimension 2",
+        ),
+        (
+            "gather along the batch",
+            lambda output, lengths: output.gather(
+                0, (lengths - 1)[:, None, None].expand(-1, 1, output.shape[2])
+            )[:, 0],
+            r"nor a gather along dim 0|gather picked along dimension 0",
+        ),
+        (
+            "gather with a (batch, 1) index",
+            lambda output, lengths: output.gather(1, (lengths - 1)[:, None]),
+            r"gather picks along the dimension you name.*\(batch, 1, hidden\)",
+        ),
         (
             "output[:, -1]",
             lambda output, lengths: output[:, -1],

@@ -107,6 +107,16 @@ def lstm_float32(x_t, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     return lstm_cell(*(arg.float() for arg in args))
 
 
+def lstm_in_place_on_its_gate(x_t, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh):
+    gates = x_t @ weight_ih.T + h_prev @ weight_hh.T + bias_ih + bias_hh
+    i, f, g, o = gates.chunk(4, dim=1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    c_t = f * c_prev + i * g
+    h_t = o * c_t.tanh()
+    i.mul_(1.0)  # the product i * g needs i as it was
+    return h_t, c_t
+
+
 WRONG_LSTM = [
     ("i and f swapped", make_lstm(order="figo"), r"order \(f, i, g, o\)"),
     ("g and o swapped", make_lstm(order="ifog"), r"order \(i, f, o, g\)"),
@@ -133,6 +143,7 @@ WRONG_LSTM = [
     ("under no_grad", lstm_no_grad, "no gradient reaches x_t"),
     ("h_prev detached", lstm_detached_state, "no gradient reaches h_prev"),
     ("c_prev changed in place", lstm_in_place, "changed its argument `c_prev` in place"),
+    ("its own gate changed in place", lstm_in_place_on_its_gate, "changed in place.*build a new"),
 ]
 
 RIGHT_LSTM = [
@@ -411,6 +422,16 @@ def gru_not_transposed(x_t, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     return (1 - z) * torch.tanh(x_n + r * h_n) + z * h_prev
 
 
+def gru_in_place_on_its_gate(x_t, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
+    x_r, x_z, x_n = (x_t @ weight_ih.T + bias_ih).chunk(3, dim=1)
+    h_r, h_z, h_n = (h_prev @ weight_hh.T + bias_hh).chunk(3, dim=1)
+    r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
+    n = torch.tanh(x_n + r * h_n)
+    h_t = (1 - z) * n + z * h_prev
+    n.mul_(1.0)  # tanh's backward needs n as it was
+    return h_t
+
+
 WRONG_GRU = [
     ("z and 1 - z swapped", make_gru(swap=True), "z_t and 1 - z_t are swapped"),
     ("order z, r, n", make_gru(order="zrn"), r"order \(z, r, n\)"),
@@ -431,6 +452,11 @@ WRONG_GRU = [
     ("weights not transposed", gru_not_transposed, "needs .T"),
     ("under no_grad", gru_no_grad, "no gradient reaches x_t"),
     ("h_prev changed in place", gru_in_place, "changed its argument `h_prev` in place"),
+    (
+        "its own candidate changed in place",
+        gru_in_place_on_its_gate,
+        "changed in place.*build a new",
+    ),
 ]
 
 RIGHT_GRU = [

@@ -195,6 +195,47 @@ def streams_in_place(ids, n_streams):
     return ids.resize_(n_streams, stream_len)
 
 
+def bits_view(logits, targets):
+    vocab = logits.shape[-1]
+    return F.cross_entropy(logits.view(-1, vocab), targets.view(-1)).item() / LN2
+
+
+def bits_log10(logits, targets):
+    p = logits.softmax(-1).gather(-1, targets[..., None])
+    return -p.log10().mean().item()
+
+
+def bits_log2_and_ln2(logits, targets):
+    p = logits.softmax(-1).gather(-1, targets[..., None])
+    return -p.log2().mean().item() / LN2
+
+
+def bits_softmax_over_time(logits, targets):
+    log_p = logits.log_softmax(1).gather(-1, targets[..., None])
+    return -log_p.mean().item() / LN2
+
+
+def bits_softmax_over_batch(logits, targets):
+    log_p = logits.log_softmax(0).gather(-1, targets[..., None])
+    return -log_p.mean().item() / LN2
+
+
+def bits_misaligned(logits, targets):
+    vocab = logits.shape[-1]
+    nats = F.cross_entropy(logits[:, 1:].reshape(-1, vocab), targets[:, :-1].reshape(-1))
+    return nats.item() / LN2
+
+
+def bits_contiguous_first(logits, targets):
+    vocab = logits.shape[-1]
+    flat = logits.contiguous().view(-1, vocab)
+    return F.cross_entropy(flat, targets.contiguous().view(-1)).item() / LN2
+
+
+def bits_flatten(logits, targets):
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten()).item() / LN2
+
+
 # ----------------------------------------------------------------------------- detach_state
 
 
@@ -233,6 +274,18 @@ def detach_in_place(state):
     for part in state if isinstance(state, tuple) else (state,):
         part.detach_()
     return state
+
+
+def detach_requires_grad_false(state):
+    if isinstance(state, torch.Tensor):
+        return state.requires_grad_(False)
+    return tuple(part.requires_grad_(False) for part in state)
+
+
+def detach_clone_detach(state):
+    if isinstance(state, torch.Tensor):
+        return state.clone().detach()
+    return tuple(part.clone().detach() for part in state)
 
 
 def detach_identity(state):
@@ -458,6 +511,13 @@ def sample_masked_logits(logits, top_k):
     return logits.masked_fill(logits < kth, float("-inf"))
 
 
+def sample_first_row_threshold(logits, temperature, top_k):
+    scaled = logits / temperature
+    if top_k is not None:  # the k-th largest of the first row, used for every row
+        scaled = scaled.masked_fill(scaled < scaled[0].topk(top_k).values[-1], float("-inf"))
+    return torch.multinomial(scaled.softmax(-1), 1)[:, 0]
+
+
 def sample_item(logits, temperature, top_k):
     return torch.multinomial(torch.softmax(logits / temperature, dim=-1), 1)[0].item()
 
@@ -484,6 +544,12 @@ WRONG = {
         ("a tensor", bits_tensor, r"Python float, got a tensor"),
         ("sign", bits_no_minus, r"sign is wrong"),
         ("numpy on a tensor that requires grad", bits_numpy, r"detach\(\)"),
+        (".view on slices", bits_view, r"\.view needs a contiguous tensor.*\.reshape"),
+        ("log base 10", bits_log10, r"log base is 10"),
+        ("log2, then / ln 2 again", bits_log2_and_ln2, r"divided by ln 2 once more"),
+        ("softmax over time", bits_softmax_over_time, r"softmax ran over dimension 1 \(time\)"),
+        ("softmax over the batch", bits_softmax_over_batch, r"over dimension 0 \(the batch\)"),
+        ("logits ahead of targets", bits_misaligned, r"misaligned by one step"),
     ],
     "make_streams": [
         ("view without cutting the leftover", streams_no_cut, r"multiple of n_streams"),
@@ -517,6 +583,7 @@ WRONG = {
         ("swapped", detach_swapped, r"wrong order"),
         ("stacked", detach_stacked, r"pair \(h_n, c_n\), got one tensor of shape \(2, 2, 3, 4\)"),
         ("a new leaf that requires grad", detach_new_leaf, r"still requires grad"),
+        ("requires_grad_(False)", detach_requires_grad_false, r"not a leaf.*use \.detach\(\)"),
     ],
     "sample_next": [
         ("multinomial's (batch, 1)", sample_keepdim, r"take \[:, 0\]"),
@@ -539,6 +606,11 @@ WRONG = {
         ("top_k None not handled", sample_top_k_none_unhandled, r"only if top_k is not None"),
         ("one random number per batch", sample_one_random_number, r"each row must be drawn"),
         ("an int", sample_item, r"should be a tensor, got int"),
+        (
+            "the first row's k-th largest for every row",
+            sample_first_row_threshold,
+            r"the row \[3\.0, 2\.5, 4\.0",
+        ),
         ("divides the logits in place", sample_in_place, r"changed its argument `logits`"),
     ],
 }
@@ -550,6 +622,8 @@ RIGHT = {
         ("gather", bits_gather),
         ("log2 in float64", bits_log2),
         ("Categorical", bits_categorical),
+        ("contiguous, then view", bits_contiguous_first),
+        ("flatten", bits_flatten),
     ],
     "make_streams": [
         ("reshape", streams_reshape),
@@ -565,6 +639,7 @@ RIGHT = {
         (".data", detach_data),
         ("recursive", detach_recursive),
         ("detach_ in place", detach_in_place),
+        ("clone then detach", detach_clone_detach),
     ],
     "sample_next": [
         ("multinomial", sample_reference_style),

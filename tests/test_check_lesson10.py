@@ -1,11 +1,13 @@
 """Lesson 10's checks reject plausible wrong answers with a message that names the mistake,
 and accept correct alternatives (see tests/catalogue.py)."""
 
+import itertools
 import math
 import statistics
 from itertools import zip_longest
 
 import numpy as np
+import pytest
 import torch
 from catalogue import catalogue_tests
 
@@ -324,7 +326,7 @@ def accuracy_per_string_count(predictions, targets):
 
 
 def positions_and_real(keys, lengths):
-    positions = torch.arange(keys.shape[1])
+    positions = torch.arange(keys.shape[1], device=keys.device)
     return positions, positions[None, None, :] < lengths[:, None, None]
 
 
@@ -336,7 +338,8 @@ def attention(query, keys, lengths):
 
 def attention_where_bmm(query, keys, lengths):
     scores = torch.bmm(query, keys.permute(0, 2, 1)) / keys.shape[-1] ** 0.5
-    mask = (torch.arange(keys.size(1)).expand(len(lengths), -1) < lengths.unsqueeze(1)).unsqueeze(1)
+    positions = torch.arange(keys.size(1), device=lengths.device)
+    mask = (positions.expand(len(lengths), -1) < lengths.unsqueeze(1)).unsqueeze(1)
     return torch.softmax(torch.where(mask, scores, torch.full_like(scores, -1e9)), dim=2)
 
 
@@ -374,7 +377,7 @@ def attention_variant(
             scores = scores.detach()
         hidden = keys.shape[-1]
         scores = scores / {"sqrt": math.sqrt(hidden), "none": 1, "hidden": hidden}[scale]
-        positions = torch.arange(keys.shape[1])
+        positions = torch.arange(keys.shape[1], device=keys.device)
         real = {
             "before": positions[None, None, :] < lengths[:, None, None],
             "off_by_one": positions[None, None, :] <= lengths[:, None, None],
@@ -426,6 +429,72 @@ def attention_scaled_after_softmax(query, keys, lengths):
     return scores.masked_fill(~real, float("-inf")).softmax(dim=-1) / math.sqrt(keys.shape[-1])
 
 
+def greedy_cut_at_last_end(step, state, start, end_id, max_len):
+    token, steps = start, []
+    for _ in range(max_len):
+        logits, state = step(token, state)
+        token = logits.argmax(dim=-1)
+        steps.append(token)
+    rows = torch.stack(steps, dim=1).tolist()
+    return [row[: len(row) - 1 - row[::-1].index(end_id)] if end_id in row else row for row in rows]
+
+
+def greedy_drops_end_tokens(step, state, start, end_id, max_len):
+    token, steps = start, []
+    for _ in range(max_len):
+        logits, state = step(token, state)
+        token = logits.argmax(dim=-1)
+        steps.append(token)
+    return [[t for t in row if t != end_id] for row in torch.stack(steps, dim=1).tolist()]
+
+
+def greedy_itertools(step, state, start, end_id, max_len):
+    token, columns = start, []
+    for _ in range(max_len):
+        logits, state = step(token, state)
+        token = logits.argmax(dim=-1)
+        columns.append(token.tolist())
+    rows = zip(*columns)
+    return [list(itertools.takewhile(lambda t: t != end_id, row)) for row in rows]
+
+
+def greedy_cpu_start(step, state, start, end_id, max_len):
+    token, steps = torch.full((len(start),), int(start[0])), []  # made on the CPU
+    for _ in range(max_len):
+        logits, state = step(token, state)
+        token = logits.argmax(dim=-1)
+        steps.append(token)
+    return _cut(torch.stack(steps, dim=1).tolist(), end_id)
+
+
+def accuracy_mean_per_sequence(predictions, targets):
+    exact = sum(p == t for p, t in zip(predictions, targets)) / len(targets)
+    shares = [sum(a == b for a, b in zip(p, t)) / len(t) for p, t in zip(predictions, targets)]
+    return exact, sum(shares) / len(shares)
+
+
+def accuracy_weighted_shares(predictions, targets):
+    exact = sum(p == t for p, t in zip(predictions, targets)) / len(targets)
+    total = sum(len(t) for t in targets)
+    share = sum(
+        len(t) / total * sum(a == b for a, b in zip(p, t)) / len(t)
+        for p, t in zip(predictions, targets)
+    )
+    return exact, share
+
+
+def attention_cpu_positions(query, keys, lengths):
+    scores = query @ keys.transpose(1, 2) / math.sqrt(keys.shape[-1])
+    padding = torch.arange(keys.shape[1])[None, None, :] >= lengths[:, None, None]  # on the CPU
+    return scores.masked_fill(padding, float("-inf")).softmax(dim=-1)
+
+
+def attention_arange_like(query, keys, lengths):
+    scores = query @ keys.transpose(1, 2) / math.sqrt(keys.shape[-1])
+    positions = torch.arange(keys.shape[1]).to(lengths)
+    return scores.masked_fill(positions >= lengths[:, None, None], -math.inf).softmax(-1)
+
+
 WRONG = {
     "greedy_decode": [
         ("the start token fed at every step", greedy_fed_start, r"fed the start token"),
@@ -447,6 +516,8 @@ WRONG = {
             r"whole batch stopped",
         ),
         ("sampling instead of argmax", greedy_samples, r"the argmax of the logits"),
+        ("cut at the last end token", greedy_cut_at_last_end, r"cut at its last end_id"),
+        ("end tokens removed", greedy_drops_end_tokens, r"end tokens were removed"),
     ],
     "sequence_accuracy": [
         ("percentages", accuracy_percent, r"a percentage: return a fraction"),
@@ -463,6 +534,7 @@ WRONG = {
         ("whole lists compared", accuracy_whole_lists, r"fraction of predictions equal"),
         ("a dict", accuracy_dict, r"return the pair \(exact_match, character_accuracy\)"),
         ("divided by the number of strings", accuracy_per_string_count, r"between 0 and 1"),
+        ("mean of per-sequence shares", accuracy_mean_per_sequence, r"each sequence's own"),
     ],
     "attention_weights": [
         ("no mask", attention_variant(mask="longest"), r"padding is not masked"),
@@ -502,6 +574,7 @@ RIGHT = {
         ("stop once every sequence ended", greedy_stops_when_all_ended),
         ("lists per row with a done flag", greedy_row_by_row_lists),
         ("tuples and list.index", greedy_tuples_with_index),
+        ("takewhile", greedy_itertools),
     ],
     "sequence_accuracy": [
         ("zip and sum", accuracy),
@@ -509,6 +582,7 @@ RIGHT = {
         ("numpy means and zip_longest", accuracy_numpy),
         ("statistics.fmean, a list", accuracy_statistics_list),
         ("torch means with .item()", accuracy_torch_item),
+        ("shares weighted by length", accuracy_weighted_shares),
     ],
     "attention_weights": [
         ("masked_fill -inf", attention),
@@ -516,7 +590,24 @@ RIGHT = {
         ("einsum and a masked exp", attention_einsum_exp),
         ("adding log(mask)", attention_log_mask),
         ("finfo.min and .mT", attention_finfo_min),
+        ("arange moved .to(lengths)", attention_arange_like),
     ],
 }
 
 test_wrong, test_right = catalogue_tests(WRONG, RIGHT)
+
+# Helper tensors made on the CPU: wrong only where the course's device is a GPU.
+ON_A_GPU = {
+    "greedy_decode": [("start made on the CPU", greedy_cpu_start, r"expects token ids on cuda")],
+    "attention_weights": [
+        (
+            "positions made on the CPU",
+            attention_cpu_positions,
+            r"hint: tensors on different devices",
+        ),
+    ],
+}
+test_wrong_on_a_gpu, _ = catalogue_tests(ON_A_GPU, {})
+test_wrong_on_a_gpu = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="a CPU-made tensor is only wrong on a GPU"
+)(test_wrong_on_a_gpu)

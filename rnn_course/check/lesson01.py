@@ -287,15 +287,54 @@ def _model_and_data(seed: int):
     return model, inputs, targets
 
 
-def _compare_parameters(model, reference, after: str) -> None:
-    for (name, p), q in zip(model.named_parameters(), reference.parameters()):
-        if not torch.allclose(p, q, atol=1e-6):
-            raise CheckFailed(
-                f"{after}, parameter {name} is not what optimizer.step() gives: "
-                "clear the gradients with optimizer.zero_grad() before loss.backward() (without "
-                "it, the gradients of both steps add up), and update with the optimizer you are "
-                "given"
-            )
+def _double_backward_step(model, optimizer, loss_fn, inputs, targets):
+    """A mistake: backward() twice on one loss (retain_graph=True), so the gradients double."""
+    optimizer.zero_grad()
+    loss = loss_fn(model(inputs), targets)
+    loss.backward(retain_graph=True)
+    loss.backward()
+    optimizer.step()
+
+
+def _no_zero_grad_step(model, optimizer, loss_fn, inputs, targets):
+    """A mistake: no zero_grad(), so each step's gradients add to the last step's."""
+    loss_fn(model(inputs), targets).backward()
+    optimizer.step()
+
+
+TRAIN_STEP_MISTAKES = {
+    "the gradients are twice autograd's: backward() ran twice on the same loss (a second "
+    "loss.backward(), or retain_graph=True and backward again); call it once per step": (
+        _double_backward_step
+    ),
+    "the gradients of this step were added to the last step's: call optimizer.zero_grad() "
+    "before loss.backward() (not between backward() and step())": _no_zero_grad_step,
+}
+
+
+def _same_parameters(model, other) -> bool:
+    return all(
+        torch.allclose(p, q, atol=1e-6) for p, q in zip(model.parameters(), other.parameters())
+    )
+
+
+def _compare_parameters(model, reference, mistakes: dict, after: str) -> None:
+    """Fail unless `model` matches `reference`, naming the mistake whose model it matches."""
+    if _same_parameters(model, reference):
+        return
+    for description, (shadow, _) in mistakes.items():
+        if _same_parameters(model, shadow):
+            raise CheckFailed(f"{after}: {description}")
+    name = next(
+        name
+        for (name, p), q in zip(model.named_parameters(), reference.parameters())
+        if not torch.allclose(p, q, atol=1e-6)
+    )
+    raise CheckFailed(
+        f"{after}, parameter {name} is not what one optimizer.step() gives: clear the gradients "
+        "with optimizer.zero_grad(), compute the loss, call loss.backward() once and then "
+        "optimizer.step() of the optimizer you are given"
+    )
 
 
 @exercise(reference=_train_step, mutable=("model", "optimizer"), hints=TRAIN_STEP_HINTS)
@@ -312,11 +351,17 @@ def train_step(answer) -> int:
             make_optimizer(model.parameters()),
             make_optimizer(reference.parameters()),
         )
+        mistakes = {}
+        for description in TRAIN_STEP_MISTAKES:
+            shadow = copy.deepcopy(model)
+            mistakes[description] = (shadow, make_optimizer(shadow.parameters()))
         loss_fn = nn.CrossEntropyLoss()
         name = type(optimizer).__name__
         for step in (1, 2):
             before = [p.detach().clone() for p in model.parameters()]
             expected = _train_step(reference, reference_optimizer, loss_fn, inputs, targets)
+            for description, (shadow, shadow_optimizer) in mistakes.items():
+                TRAIN_STEP_MISTAKES[description](shadow, shadow_optimizer, loss_fn, inputs, targets)
             got = expect_float(
                 call(answer, model, optimizer, loss_fn, inputs, targets),
                 "the value train_step returns (the loss, loss.item())",
@@ -339,6 +384,8 @@ def train_step(answer) -> int:
                     f"step {step} ({name}) returned the loss {got:.6g}, expected {expected:.6g}: "
                     f"{why}"
                 )
-            _compare_parameters(model, reference, f"after {step} step{'s' * (step > 1)} ({name})")
+            _compare_parameters(
+                model, reference, mistakes, f"after {step} step{'s' * (step > 1)} ({name})"
+            )
             passed += 1
     return passed

@@ -9,6 +9,7 @@ from ._core import (
     call,
     exercise,
     expect_close,
+    expect_float64,
     expect_int,
     expect_tensor,
     name_mistake,
@@ -119,6 +120,7 @@ def _check_terms(answer) -> int:
     got = call(answer, x, h, W_xh, W_hh, b_h)
     sizes = "a batch of one, input_size 3, hidden_size 5, float64"
     expect_tensor(got, expected, f"{what} for {sizes}")
+    expect_float64(got, f"{what} for {sizes}", "x_t")  # lesson 03 runs BPTT on it at 1e-10
     expect_close(got, expected, f"{what} for {sizes}")
     return len(probes) + 3
 
@@ -310,6 +312,7 @@ def _bptt_case(answer, local, states, W_hh, what: str, mistakes: bool = True) ->
             "(torch.stack(grads, dim=1))"
         )
     expect_tensor(got, expected, what)
+    expect_float64(got, what, "local_grads")
     if mistakes:
         name_mistake(got, _known(_bptt_mistakes(local, states, W_hh), expected))
     expect_close(got, expected, what, "compare with the recursion, one step at a time")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 
 import torch
+from torch import nn
 
 from ._core import (
     CheckFailed,
     call,
     exercise,
     expect_close,
+    expect_float64,
     expect_sequence,
     expect_tensor,
     name_mistake,
@@ -211,6 +213,9 @@ def _collapse_case(answer, W_xh, W_hh, b_h, seq_len: int) -> int:
             )
     expect_tensor(weight, expected_weight, f"the weight for {sizes}")
     expect_tensor(bias, expected_bias, f"the bias for {sizes}")
+    if W_xh.dtype == torch.float64:
+        expect_float64(weight, f"the weight for {sizes}", "W_xh")
+        expect_float64(bias, f"the bias for {sizes}", "b_h")
     matrix_power = torch.linalg.matrix_power
     W_hh_T = W_hh.T
     weight_mistakes = {
@@ -288,6 +293,12 @@ def collapse_linear_rnn(answer) -> int:
     passed += _collapse_case(answer, *_weights(g, 3, 3), seq_len=4)  # square: order of factors
     passed += _collapse_case(answer, *_weights(g, 3, 2), seq_len=1)
     passed += _collapse_case(answer, *_weights(g, 1, 5, dtype=torch.float32), seq_len=6)
+    # as the lesson calls it: slices of a Linear's float64 weight (not contiguous), its bias
+    i2h = nn.Linear(2 + 3, 3, dtype=torch.float64)
+    with torch.no_grad():
+        i2h.weight.copy_(torch.cat(_weights(g, 2, 3)[:2], dim=1))
+        W_xh, W_hh = i2h.weight[:, :2], i2h.weight[:, 2:]
+    passed += _collapse_case(answer, W_xh, W_hh, i2h.bias, seq_len=5)
     return passed
 
 

@@ -3,11 +3,15 @@ last_valid_output."""
 
 from __future__ import annotations
 
+import re
+
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from ._core import (
     CheckFailed,
+    RuleBroken,
     call,
     exercise,
     expect_close,
@@ -180,18 +184,34 @@ def _bidirectional_mistakes(rnn, x) -> dict[str, torch.Tensor]:
     return mistakes
 
 
+RECURRENT_LAYER_FUNCTIONS = {"rnn_tanh", "rnn_relu", "lstm", "gru", "_cudnn_rnn"}
+NO_LAYER_RULE = (
+    "use rnn's parameters (weight_ih_l0, ..., bias_hh_l0_reverse), not a recurrent layer: "
+    "rnn(x), a new nn.RNN with its weights, or torch's rnn functions all run {name}; the exercise "
+    "is to compute what nn.RNN computes"
+)
+
+
+class _NoRecurrentLayers(TorchFunctionMode):
+    """While active, any whole-sequence recurrent layer (nn.RNN, nn.LSTM, nn.GRU, torch's rnn
+    functions however reached) raises `RuleBroken`: what the rule forbids, in every spelling."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        if name in RECURRENT_LAYER_FUNCTIONS:
+            raise RuleBroken(NO_LAYER_RULE.format(name=f"torch.{name}"))
+        return func(*args, **(kwargs or {}))
+
+
 def _bidirectional_case(answer, seed, batch, seq_len, input_size, hidden_size) -> int:
     torch.manual_seed(seed)
     rnn = nn.RNN(input_size, hidden_size, batch_first=True, bidirectional=True)
     x = torch.randn(batch, seq_len, input_size)
     with torch.no_grad():
         expected = rnn(x)[0]
-    ruled = forbid_forward(
-        rnn,
-        "use rnn's parameters (weight_ih_l0, ..., bias_hh_l0_reverse), not rnn(x): the exercise "
-        "is to compute what nn.RNN computes",
-    )
-    got = call(answer, ruled, x)
+    ruled = forbid_forward(rnn, NO_LAYER_RULE.format(name="nn.RNN's forward"))
+    with _NoRecurrentLayers():
+        got = call(answer, ruled, x)
     what = f"the output for x of shape {tuple(x.shape)} and hidden_size {hidden_size}"
     if isinstance(got, torch.Tensor) and got.shape != expected.shape:
         shape = tuple(got.shape)
@@ -215,7 +235,8 @@ def _bidirectional_case(answer, seed, batch, seq_len, input_size, hidden_size) -
 def bidirectional_output_by_hand(answer) -> int:
     """`bidirectional_output_by_hand(rnn, x)`: a one-layer tanh nn.RNN with batch_first=True and
     bidirectional=True, x (batch, seq_len, input_size) -> rnn(x)[0], (batch, seq_len,
-    2 * hidden_size), h0 = 0, computed from the parameters of both directions."""
+    2 * hidden_size), h0 = 0, computed from the parameters of both directions, without running
+    any recurrent layer."""
     # input_size == hidden_size first: a transposed weight runs and is caught by its value
     passed = _bidirectional_case(answer, 51, batch=2, seq_len=3, input_size=4, hidden_size=4)
     passed += _bidirectional_case(answer, 52, batch=1, seq_len=6, input_size=3, hidden_size=5)
@@ -234,8 +255,14 @@ def _last_valid_output(output, lengths):
 def _last_valid_hint(kind, message, args):
     if "dimension 0" in message:
         return (
-            "the lengths index the time dimension (dim 1) of each row: output[i, lengths[i] - 1], "
-            "not output[lengths - 1]"
+            "the lengths index the time dimension (dim 1) of each row: output[i, lengths[i] - 1] "
+            "(or a gather along dim 1), not output[lengths - 1] nor a gather along dim 0"
+        )
+    if re.search(r"out of bounds for dimension [02]", message) or "same number of dim" in message:
+        return (
+            "gather picks along the dimension you name: the lengths index time, dim 1, with an "
+            "index of shape (batch, 1, hidden): output.gather(1, (lengths - 1).view(-1, 1, "
+            "1).expand(-1, 1, output.shape[2])).squeeze(1)"
         )
     if "out of bounds" in message or "out of range" in message:
         return "indices start at 0: the last real step of sequence i is at index lengths[i] - 1"
@@ -275,6 +302,14 @@ def _last_valid_case(answer, output, lengths) -> int:
             output[rows, lengths.sort(descending=True).values - 1]
         ),
     }
+    index = (lengths - 1)[:, None, None].expand(-1, 1, hidden_size)
+    for dim, name, size in ((0, "the batch", batch), (2, "the features", hidden_size)):
+        if int(lengths.max()) <= size:  # otherwise gather raises, and the hint says so
+            mistakes[
+                f"gather picked along dimension {dim} ({name}): the lengths index time, so "
+                "gather along dim 1, output.gather(1, index) with index (batch, 1, hidden) "
+                "holding lengths[i] - 1"
+            ] = output.gather(dim, index)[:, 0]
     _name_if_wrong(got, expected, mistakes)
     expect_close(got, expected, what, "index output[i, lengths[i] - 1] for every i")
     return 1
@@ -290,4 +325,6 @@ def last_valid_output(answer) -> int:
     passed += _last_valid_case(answer, torch.randn(3, 5, 2, generator=g), torch.tensor([3, 5, 2]))
     passed += _last_valid_case(answer, torch.randn(1, 4, 5, generator=g), torch.tensor([3]))
     passed += _last_valid_case(answer, torch.randn(2, 3, 4, generator=g), torch.tensor([3, 3]))
+    # lengths within every dimension's size: a gather along the wrong one runs, and is named
+    passed += _last_valid_case(answer, torch.randn(3, 4, 5, generator=g), torch.tensor([2, 1, 3]))
     return passed

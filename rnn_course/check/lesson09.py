@@ -8,6 +8,7 @@ import re
 import torch
 from torch.nn import functional as F  # noqa: N812
 
+from ..settings import get_device
 from ._core import (
     CheckFailed,
     call,
@@ -60,13 +61,29 @@ def _bits_mistakes(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, flo
         "nll_loss expects log-probabilities and got raw logits: use cross_entropy, or "
         "log_softmax first": float(F.nll_loss(flat_logits, flat_targets)) / ln2,
         "the sign is wrong: bits per character are -log2 p, a positive number": -nats / ln2,
+        "the log base is 10 (nats / ln 10, or log10 of the probabilities): bits are log base "
+        "2, nats / ln 2": nats / math.log(10),
+        "this is in bits divided by ln 2 once more: -log2 p is already in bits, so convert "
+        "once (either log2, or natural log / ln 2)": nats / ln2 / ln2,
     }
+    for dim, name in ((0, "the batch"), (1, "time")):
+        if logits.shape[dim] > 1:
+            log_p_wrong_axis = logits.log_softmax(dim).gather(-1, targets[..., None])
+            mistakes[
+                f"the softmax ran over dimension {dim} ({name}): a prediction is a distribution "
+                "over the vocabulary, log_softmax(dim=-1) (or flatten for cross_entropy)"
+            ] = float(-log_p_wrong_axis.mean()) / ln2
     if logits.shape[1] > 1:
         shifted = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), targets[:, 1:].reshape(-1))
         mistakes[
             "the targets were shifted one step: here targets[:, t] is already the character "
-            "that logits[:, t] predicts"
+            "that logits[:, t] predicts, so compare logits[:, t] with targets[:, t]"
         ] = float(shifted) / ln2
+        behind = F.cross_entropy(logits[:, 1:].reshape(-1, vocab), targets[:, :-1].reshape(-1))
+        mistakes[
+            "the logits and targets are misaligned by one step (logits[:, 1:] against "
+            "targets[:, :-1]): compare logits[:, t] with targets[:, t]"
+        ] = float(behind) / ln2
     if logits.shape[1] == vocab:  # cross_entropy runs on (batch, time, vocab) but reads dim 1
         mistakes[
             "cross_entropy read the classes from dimension 1 (time): flatten to "
@@ -88,17 +105,22 @@ def _bits_mistakes(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, flo
 def bits_per_char(answer) -> int:
     """`bits_per_char(logits, targets) -> float`: the mean of -log2 p(target) over every position.
 
-    logits (batch, time, vocab) float32; targets (batch, time) int64.
+    logits (batch, time, vocab) float32; targets (batch, time) int64; in the last case neither is
+    contiguous (lesson 09 scores slices of a model's output).
     """
     g = torch.Generator().manual_seed(91)
     cases = [
         (2, 5, 7, 2.0),  # time != vocab: unflattened cross_entropy raises
         (3, 6, 6, 3.0),  # time == vocab: unflattened cross_entropy runs and is wrong
         (1, 9, 11, 0.5),  # a batch of one, near-uniform predictions
+        (4, 8, 5, 1.5),  # as lesson 09 scores: not contiguous, outside any graph
     ]
     for batch, time, vocab, scale in cases:
         logits = (scale * torch.randn(batch, time, vocab, generator=g)).requires_grad_()
         targets = torch.randint(0, vocab, (batch, time), generator=g)
+        if batch == 4:  # same values, time-major memory: .view(-1, ...) cannot flatten them
+            logits = logits.detach().transpose(0, 1).contiguous().transpose(0, 1)
+            targets = targets.T.contiguous().T
         got = expect_float(
             call(answer, logits, targets),
             f"bits_per_char for logits {tuple(logits.shape)} and targets {tuple(targets.shape)}",
@@ -213,6 +235,7 @@ def _detach_state(state):
 
 
 def _expect_detached(got, original: torch.Tensor, what: str) -> None:
+    original = original.detach().cpu()  # what comes back from the answer is on the CPU
     expect_tensor(got, original, what)
     if torch.equal(got.detach(), torch.zeros_like(original)):
         raise CheckFailed(
@@ -239,12 +262,30 @@ def _unpack_hint(kind: str, message: str, args) -> str | None:
     return None
 
 
-@exercise(reference=_detach_state, hints=[_unpack_hint])
+def _layer_state(g: torch.Generator, *shape: int) -> torch.Tensor:
+    """A state as a recurrent layer returns it: on the course's device, out of a graph (no leaf)."""
+    return 2 * torch.randn(*shape, generator=g).to(get_device()).requires_grad_()
+
+
+@exercise(
+    reference=_detach_state,
+    hints=[
+        _unpack_hint,
+        (
+            r"requires_grad flags of leaf",
+            "a layer's state comes out of the graph of the batch that made it (it is not a "
+            "leaf), so requires_grad_(False) cannot cut it; use .detach()",
+        ),
+    ],
+)
 def detach_state(answer) -> int:
-    """`detach_state(state)`: a tensor h_n (RNN, GRU) or a tuple (h_n, c_n) (LSTM), detached."""
+    """`detach_state(state)`: a tensor h_n (RNN, GRU) or a tuple (h_n, c_n) (LSTM), detached.
+
+    The states are made the way a layer's are: on the course's device, inside a graph.
+    """
     g = torch.Generator().manual_seed(93)
-    h_n = torch.randn(2, 3, 4, generator=g).requires_grad_()
-    c_n = torch.randn(2, 3, 4, generator=g).requires_grad_()
+    h_n = _layer_state(g, 2, 3, 4)
+    c_n = _layer_state(g, 2, 3, 4)
     got = call(answer, (h_n, c_n))
     if type_name(got) == "generator":
         raise CheckFailed(
@@ -261,14 +302,14 @@ def detach_state(answer) -> int:
     )
     if (
         all(isinstance(part, torch.Tensor) and part.shape == h_n.shape for part in pair)
-        and torch.equal(pair[0].detach(), c_n.detach())
-        and torch.equal(pair[1].detach(), h_n.detach())
+        and torch.equal(pair[0].detach(), c_n.detach().cpu())
+        and torch.equal(pair[1].detach(), h_n.detach().cpu())
     ):
         raise CheckFailed("the pair is in the wrong order: return (h_n, c_n), h_n first")
     _expect_detached(pair[0], h_n, "for an LSTM state (h_n, c_n), the h_n it returned")
     _expect_detached(pair[1], c_n, "for an LSTM state (h_n, c_n), the c_n it returned")
     for layers in (1, 2):
-        h_n = torch.randn(layers, 3, 4, generator=g).requires_grad_()
+        h_n = _layer_state(g, layers, 3, 4)
         what = f"for an nn.GRU state h_n of shape {tuple(h_n.shape)}, what detach_state returned"
         got = call(answer, h_n)
         if isinstance(got, (tuple, list)) or type_name(got) == "generator":
@@ -293,7 +334,12 @@ def _sample_next(logits, temperature, top_k):
 
 
 BASE_LOGITS = torch.tensor(
-    [[1.5, -0.5, 0.8, 0.0, -1.2, 0.3], [-0.7, 0.9, 0.1, 0.4, -1.0, 1.6]], dtype=torch.float64
+    [
+        [1.5, -0.5, 0.8, 0.0, -1.2, 0.3],
+        [-0.7, 0.9, 0.1, 0.4, -1.0, 1.6],
+        [3.0, 2.5, 4.0, 1.0, 3.5, 0.5],  # larger logits: a top-k cut shared by rows fails here
+    ],
+    dtype=torch.float64,
 )
 DRAWS_PER_ROW = 4000
 MAX_DISTANCE = 0.04  # total variation distance allowed between drawn and expected frequencies
@@ -418,15 +464,17 @@ def sample_next(answer) -> int:
         for description, wrong in _sampling_mistakes(temperature, top_k).items():
             if _distance(frequencies, wrong) <= MAX_DISTANCE:
                 raise CheckFailed(f"{what}: {description}")
+        row = int((frequencies - expected).abs().sum(-1).argmax())  # the row furthest off
         raise CheckFailed(
-            f"{what}: the ids drawn for the row {BASE_LOGITS[0].tolist()} have frequencies "
-            f"{[round(f, 3) for f in frequencies[0].tolist()]}, expected about "
-            f"{[round(p, 3) for p in expected[0].tolist()]} (softmax(logits / temperature) on "
+            f"{what}: the ids drawn for the row {BASE_LOGITS[row].tolist()} have frequencies "
+            f"{[round(f, 3) for f in frequencies[row].tolist()]}, expected about "
+            f"{[round(p, 3) for p in expected[row].tolist()]} (softmax(logits / temperature) on "
             "the top_k largest logits); each row must be drawn on its own"
         )
-    greedy = call(answer, tiled[:50], 1.0, 1)
-    _expect_ids(greedy, 50, vocab, f"sample_next(logits {tuple(tiled[:50].shape)}, 1.0, 1)")
-    if not torch.equal(greedy, BASE_LOGITS.argmax(-1).repeat(25)):
+    greedy = call(answer, tiled[: 20 * rows], 1.0, 1)
+    what = f"sample_next(logits {tuple(tiled[: 20 * rows].shape)}, 1.0, 1)"
+    _expect_ids(greedy, 20 * rows, vocab, what)
+    if not torch.equal(greedy, BASE_LOGITS.argmax(-1).repeat(20)):
         raise CheckFailed(
             "with top_k=1 every draw must be the row's largest logit (greedy decoding); got "
             f"{greedy.tolist()[:6]}..., expected {BASE_LOGITS.argmax(-1).repeat(3).tolist()}..."

@@ -9,6 +9,7 @@ import re
 import torch
 
 from ..errors import InputError
+from ..settings import get_device
 from ._core import CheckFailed, call, exercise, expect_close, expect_tensor, same
 
 # ----------------------------------------------------------------------------- greedy decoding
@@ -45,6 +46,11 @@ class _TableDecoder:
             )
         if token.dtype != torch.int64:
             raise InputError(f"step expects token ids as int64, got {token.dtype}")
+        if token.device != self.table.device:
+            raise InputError(
+                f"step expects token ids on {self.table.device}, the device of the state, got "
+                f"{token.device}"
+            )
         if not ((token >= 0) & (token < vocab)).all():
             raise InputError(f"step expects token ids between 0 and {vocab - 1}")
         count, row = state[0], state[1]
@@ -53,22 +59,24 @@ class _TableDecoder:
 
 
 def _decoder_table(seed: int, ends: list, max_len: int, vocab: int = 8):
-    """A table whose greedy path, from token 1, ends sequence b at step ends[b] (None: never)."""
+    """A table whose greedy path, from token 1, predicts the end token (2) for sequence b at
+    step ends[b] (None: never; a tuple: at each of those steps), on the course's device."""
     g = torch.Generator().manual_seed(seed)
     batch, steps = len(ends), max_len + 3
     table = torch.randn(vocab, steps, batch, vocab, generator=g, dtype=torch.float64)
     table[..., :2] -= 10  # padding (0) and start (1) are never predicted
     for b, end in enumerate(ends):
+        at = set(end) if isinstance(end, tuple) else {end}
         token = 1
         for count in range(max_len):
             logits = table[token, count, b]
-            logits[2] = logits.max() + 1 if count == end else logits[2:].min() - 1
-            if logits.argmax() == token and count != end:  # the path moves: no token repeats
+            logits[2] = logits.max() + 1 if count in at else logits[2:].min() - 1
+            if logits.argmax() == token and count not in at:  # the path moves: no repeats
                 logits[token] -= 5
             best = int(logits.argmax())
             logits[best] += 1  # a clear winner
             token = best
-    return _TableDecoder(table)
+    return _TableDecoder(table.to(get_device()))
 
 
 def _simulate(decoder, state, start, max_len, feed_back=True, carry=True, steps=None):
@@ -131,8 +139,9 @@ def _greedy_hint(kind: str, message: str, args) -> str | None:
 def _check_greedy(answer, seed, ends, max_len) -> None:
     end_id, batch = 2, len(ends)
     decoder = _decoder_table(seed, ends, max_len)
-    state = torch.stack([torch.zeros(batch, dtype=torch.int64), torch.arange(batch)])
-    start = torch.ones(batch, dtype=torch.int64)
+    device = decoder.table.device
+    state = torch.stack([torch.zeros(batch, dtype=torch.int64), torch.arange(batch)]).to(device)
+    start = torch.ones(batch, dtype=torch.int64, device=device)
     expected = _greedy_decode(decoder, state, start, end_id, max_len)
     what = f"the result for a batch of {batch} with max_len={max_len}"
     got = _expect_rows(call(answer, decoder, state, start, end_id, max_len), batch, what)
@@ -160,10 +169,23 @@ def _check_greedy(answer, seed, ends, max_len) -> None:
             "the start token is not part of the output: keep only the predicted ids",
         ),
         (raw, "each sequence must stop at its first end_id (leave out the end and what follows)"),
+        (
+            [
+                row[: len(row) - 1 - row[::-1].index(end_id)] if end_id in row else row
+                for row in raw
+            ],
+            "a sequence was cut at its last end_id: cut it at the first one, what follows the "
+            "first end token is not part of the output",
+        ),
+        (
+            [[token for token in row if token != end_id] for row in raw],
+            "the end tokens were removed but what follows them was kept: cut each sequence at "
+            "its first end_id",
+        ),
         (_cut(longer, end_id), f"max_len + 1 steps were taken: take exactly max_len={max_len}"),
         (_cut(shorter, end_id), f"max_len - 1 steps were taken: take exactly max_len={max_len}"),
     ]
-    first_end = min(end for end in ends if end is not None)
+    first_end = min(min(end) if isinstance(end, tuple) else end for end in ends if end is not None)
     stopped = [row[:first_end] for row in raw]
     mistakes.append(
         (
@@ -198,11 +220,15 @@ def _check_greedy(answer, seed, ends, max_len) -> None:
 @exercise(reference=_greedy_decode, hints=[_greedy_hint])
 def greedy_decode(answer) -> int:
     """`greedy_decode(step, state, start, end_id, max_len)`: feed each step's argmax back for
-    max_len steps; return one list of int ids per sequence, cut before its first end_id."""
+    max_len steps; return one list of int ids per sequence, cut before its first end_id.
+
+    The decoder's tables and states are on the course's device; some rows predict the end
+    token more than once."""
     _check_greedy(answer, seed=101, ends=[3, 0, None, 5], max_len=7)
     _check_greedy(answer, seed=102, ends=[None], max_len=4)
     _check_greedy(answer, seed=103, ends=[2, None, 4, 1, 6], max_len=6)
-    return 3
+    _check_greedy(answer, seed=104, ends=[(1, 4), (3, 5), None], max_len=7)  # end tokens again
+    return 4
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -275,6 +301,15 @@ def _check_accuracy(answer, predictions, targets, label: str) -> None:
             sum(sum(c in t for c in p[:limit]) for p, t in pairs) / total
             for limit in (None, max(len(t) for _, t in pairs))
         ]
+        per_sequence = sum(sum(a == b for a, b in zip(p, t)) / len(t) for p, t in pairs if t) / len(
+            pairs
+        )
+        if math.isclose(got_chars, per_sequence):
+            raise CheckFailed(
+                "character_accuracy averages each sequence's own accuracy: divide the matches "
+                "of every sequence together by the number of all target characters (a long "
+                "target counts for more characters)"
+            )
         if math.isclose(got_chars, over_prediction) or math.isclose(got_chars, over_zip):
             raise CheckFailed(
                 "character_accuracy divides by the predictions' lengths: divide by the number "
@@ -312,7 +347,14 @@ def sequence_accuracy(answer) -> int:
     _check_accuracy(answer, targets[:3], targets[:3], "when every prediction is right")
     shifted = ["026-11-24", "2026-11-244", "2026-11-42"]
     _check_accuracy(answer, shifted, ["2026-11-24"] * 3, "for shifted and swapped characters")
-    return 3
+    unequal = ["24.11.2026", "Nov", "2026-11-24", "1-1"]  # targets of unequal lengths
+    _check_accuracy(
+        answer,
+        ["24.11.2026", "Noc", "2026-11-2x", "0-1"],
+        unequal,
+        "for targets of unequal lengths",
+    )
+    return 4
 
 
 # ----------------------------------------------------------------------------- attention
@@ -385,7 +427,8 @@ def _check_attention(answer, batch, steps, src_len, hidden, lengths, dtype, seed
         f"the result for query {tuple(query.shape)}, keys {tuple(keys.shape)} and lengths "
         f"{lengths.tolist()} ({label})"
     )
-    got = call(answer, query, keys, lengths)
+    device = get_device()  # as the lesson calls it: every input on the model's device
+    got = call(answer, query.to(device), keys.to(device), lengths.to(device))
     expect_tensor(got, expected, what)
     swapped = query @ keys if src_len == hidden else None
     for mistake, value in _attention_mistakes(query, keys, lengths).items():
@@ -420,7 +463,7 @@ def _check_attention(answer, batch, steps, src_len, hidden, lengths, dtype, seed
 @exercise(reference=_attention_weights, hints=[_attention_hint])
 def attention_weights(answer) -> int:
     """`attention_weights(query, keys, lengths)`: scaled dot-product attention weights over the
-    source positions, with the padding masked."""
+    source positions, with the padding masked. The inputs are on the course's device."""
     _check_attention(answer, 3, 2, 6, 4, [6, 2, 4], torch.float64, 111, "float64")
     _check_attention(answer, 2, 3, 4, 4, [1, 3], torch.float64, 112, "src_len == hidden")
     _check_attention(answer, 4, 1, 5, 8, [5, 5, 3, 2], torch.float32, 113, "float32, one step")
