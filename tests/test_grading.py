@@ -1,4 +1,4 @@
-"""The grader: answers found, placed in the instructor's lesson, run in a sandbox, replayed.
+"""The grader: answer cells found, placed in the student edition, run in a sandbox, checked here.
 
 Most cases use the fixture lesson tests/fixtures/lessons/01_tiny.ipynb (three exercises); one
 batch of submissions (solved, partly solved, misbehaving, edited outside the answers) is graded
@@ -8,6 +8,7 @@ once per module, two at a time. Hostile answers are in test_grading_attacks.py.
 import csv
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -15,14 +16,13 @@ import pytest
 from fixtures.submissions import LESSON, LESSONS, NAMES, RIGHT, STUB, answered, edition, solution
 from nbformat.v4 import new_code_cell
 
-from rnn_course.check import exercises
 from rnn_course.tools.grading import (
     MAX_OUTPUT_CHARS,
     MAX_SUBMISSION_BYTES,
     NotGradable,
     Run,
+    Verdict,
     check_cells,
-    extract_answers,
     find_lesson,
     format_table,
     grade,
@@ -34,8 +34,9 @@ from rnn_course.tools.grading import (
     submissions,
     tools_named,
     verdicts,
+    write_results,
 )
-from rnn_course.tools.release import fill_solutions, student_edition
+from rnn_course.tools.release import student_edition
 from rnn_course.tools.runner import NOTEBOOKS_DIR
 
 FORGED_RECORD = (
@@ -66,13 +67,56 @@ def outside_the_answers() -> nbformat.NotebookNode:
     )
     # 4. an "answer" that escapes its function to run at the top of the cell
     for cell in notebook.cells:
-        if cell.source.startswith("def standardize("):
+        if "def standardize(" in cell.source:
             cell.source = cell.source.replace(
                 STUB,
                 "    raise NotImplementedError()\n"
                 + FORGED_RECORD
                 + "\ncheck.standardize = lambda answer: forged('standardize')",
             )
+    return notebook
+
+
+# Honest answers as a student writes them: the whole cell is the answer.
+VARIANTS = {
+    "linear_forward": (
+        "import torch  # an import in the cell\n\n\n"
+        "def _affine(x, w, b):\n    return x @ w.T + b\n\n\n"
+        "def linear_forward(x: torch.Tensor, weight: torch.Tensor, bias) -> torch.Tensor:  # typed\n"
+        '    """My own doc."""\n    return _affine(x, weight, bias)\n\n\n'
+        "print(linear_forward(torch.ones(2, 3), torch.ones(4, 3), torch.zeros(4)))  # tried out"
+    ),
+    "cross_entropy_from_logits": (
+        'def cross_entropy_from_logits(logits, targets, reduction="mean"):  # an extra default\n'
+        "    from torch.nn import functional as F\n\n"
+        "    return F.cross_entropy(logits, targets, reduction=reduction)\n\n\n"
+        "cross_entropy_from_logits(torch.zeros(2, 3), torch.tensor([0, 1]))"
+    ),
+    "standardize": (
+        "def standardize(train,\n                test):\n"
+        "    mean, std = train.mean(), train.std()\n"
+        "    return (train - mean) / std, (test - mean) / std\n\n\n"
+        "standardize(torch.arange(4.0), torch.arange(2.0))"
+    ),
+}
+DEEP_TREE = (
+    "import os\n"
+    "if not os.path.isdir('deep'):  # 3,000 nested folders, left for the clean-up\n"
+    "    here = os.open('.', os.O_RDONLY)\n"
+    "    for _ in range(3000):\n"
+    "        os.mkdir('deep')\n"
+    "        os.chdir('deep')\n"
+    "    os.fchdir(here)\n"
+)
+
+
+def variants() -> nbformat.NotebookNode:
+    """The student edition with every answer cell replaced by an honest variant."""
+    notebook = edition()
+    for cell in notebook.cells:
+        for name, source in VARIANTS.items():
+            if f"def {name}(" in cell.source:
+                cell.source = source
     return notebook
 
 
@@ -92,7 +136,7 @@ SUBMISSIONS = {
         "shutil.rmtree(os.getcwd(), ignore_errors=True)\n" + RIGHT["standardize"],
     ),
     "01_tiny_e_hang": answered(
-        linear_forward=RIGHT["linear_forward"],
+        linear_forward=DEEP_TREE + RIGHT["linear_forward"],
         cross_entropy_from_logits=RIGHT["cross_entropy_from_logits"],
         standardize="while True:\n    pass",
     ),
@@ -101,6 +145,7 @@ SUBMISSIONS = {
         cross_entropy_from_logits="import os\n\nos._exit(1)",
     ),
     "01_tiny_g_forged": outside_the_answers(),
+    "01_tiny_i_variants": variants(),
 }
 
 
@@ -115,9 +160,11 @@ def graded(tmp_path_factory):
     (folder / ".ipynb_checkpoints" / "01_tiny_a_edition-checkpoint.ipynb").write_text("{}")
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     out = tmp_path_factory.mktemp("grades") / "grades.csv"
+    sandboxes = set(Path(tempfile.gettempdir()).glob("rnn-course-grade-*"))
     rows = grade([folder], LESSONS, out, timeout=30, jobs=2, progress=False)
     after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     return {
+        "sandboxes_left": set(Path(tempfile.gettempdir()).glob("rnn-course-grade-*")) - sandboxes,
         "rows": {Path(r["submission"]).stem: r for r in rows},
         "out": out,
         "list": rows,
@@ -130,7 +177,7 @@ def marks(graded, name):
 
 
 def test_every_submission_gets_a_row_in_order(graded):
-    names = [*SUBMISSIONS, "01_tiny_h_invalid", "homework"]
+    names = [*sorted([*SUBMISSIONS, "01_tiny_h_invalid"]), "homework"]
     assert list(graded["rows"]) == names, "checkpoints are skipped"
     assert all(row["time_s"] > 0 for row in graded["list"] if row["graded"])
 
@@ -192,13 +239,25 @@ def test_exit_megabytes_and_deleted_files_cost_only_their_exercise(graded):
     assert f"output over {MAX_OUTPUT_CHARS:,} characters" in row["error"]
 
 
-def test_a_hanging_cell_is_interrupted(graded):
+def test_a_hanging_answer_is_interrupted(graded):
     row = graded["rows"]["01_tiny_e_hang"]
     assert marks(graded, "01_tiny_e_hang") == [1, 1, 0] and row["graded"]
-    assert "ran over 30 s" in row["messages"]["standardize"]
+    assert "ran over the check cell's 30 s" in row["messages"]["standardize"]
 
 
-def test_a_dead_kernel_keeps_what_was_recorded_before(graded):
+def test_no_sandbox_is_left_behind_even_3000_folders_deep(graded):
+    assert graded["rows"]["01_tiny_e_hang"]["error"] == ""
+    assert graded["sandboxes_left"] == set()
+
+
+def test_honest_variants_of_every_answer_get_full_marks(graded):
+    row = graded["rows"]["01_tiny_i_variants"]
+    assert marks(graded, "01_tiny_i_variants") == [1, 1, 1], row["messages"]
+    assert row["graded"] and row["notes"] == [] and row["matches_solution"] == []
+    assert row["outside_changes"] == {"changed": [], "deleted": [], "added": 0}
+
+
+def test_a_dead_kernel_keeps_what_was_checked_before(graded):
     row = graded["rows"]["01_tiny_f_dies"]
     assert marks(graded, "01_tiny_f_dies") == [1, 0, 0] and not row["graded"]
     assert "kernel died" in row["error"]
@@ -209,7 +268,11 @@ def test_edits_outside_the_answers_earn_nothing(graded):
     row = graded["rows"]["01_tiny_g_forged"]
     assert marks(graded, "01_tiny_g_forged") == [0, 0, 0]
     assert row["outside_changes"]["changed"] == [5] and row["outside_changes"]["added"] == 1
-    assert any("indented less" in note for note in row["notes"])
+    # its standardize cell replaced the check: the check cell handed no answer over
+    assert row["messages"]["standardize"] == "no answer to check: the check cell handed none over"
+    assert row["notes"] == [
+        "cell 12: the answer uses `IPython`, which can tamper with its kernel: review it"
+    ]
 
 
 def test_unreadable_and_unknown_submissions_get_an_error_row(graded):
@@ -219,33 +282,24 @@ def test_unreadable_and_unknown_submissions_get_an_error_row(graded):
     assert "which lesson" in unknown["error"] and unknown["marks"] == {}
 
 
-def test_a_record_of_the_reference_never_counts():
-    exercise = next(e for e in exercises().values() if e.reference is not None)
-    record, _ = exercise.record(exercise.reference)  # what a failed check hands the lesson
-    run = Run({8: {"status": "ok"}}, {8: [json.loads(json.dumps(record))]}, "", 0, None)
-    marks, messages = verdicts({8: exercise.name}, {exercise.name: 7}, run)
-    assert marks == {exercise.name: 0} and "reference solution" in messages[exercise.name]
+def test_the_verdict_of_each_check_cell_is_the_mark():
+    passed, failed = Verdict("a", True, "all 3 tests passed"), Verdict("b", False, "wrong")
+    run = Run({8: {"status": "ok"}, 9: {"status": "ok"}}, {8: passed, 9: failed}, "", 0)
+    marks, messages = verdicts({8: "a", 9: "b"}, {}, run)
+    assert marks == {"a": 1, "b": 0} and messages == {"a": "all 3 tests passed", "b": "wrong"}
 
 
-def test_a_record_from_another_check_does_not_count():
-    exercise = next(e for e in exercises().values() if e.reference is not None)
-    record, _ = exercise.record(lambda *args: exercise.reference(*args))  # a passing record
-    run = Run({8: {"status": "ok"}}, {8: [json.loads(json.dumps(record))]}, "", 0, None)
-    marks, messages = verdicts({8: "other"}, {}, run)
-    assert marks == {"other": 0}
-    assert (
-        messages["other"] == f"the check cell showed a record of `{exercise.name}`, not of `other`"
-    )
-
-
-def test_no_record_says_why():
+def test_no_answer_says_why():
     replies = {7: {"status": "error", "ename": "SyntaxError", "evalue": "invalid syntax"}}
     replies[8] = {"status": "error", "ename": "NameError", "evalue": "name 'f' is not defined"}
-    marks, messages = verdicts({8: "lstm_cell"}, {"lstm_cell": 7}, Run(replies, {}, "", 0, None))
-    assert marks == {"lstm_cell": 0} and messages["lstm_cell"] == (
-        "no record of your answer: the check cell raised NameError: name 'f' is not defined "
+    run = Run(replies, {8: None}, "the kernel died", 0)
+    marks, messages = verdicts({8: "lstm_cell", 9: "gru_cell"}, {"lstm_cell": 7}, run)
+    assert marks == {"lstm_cell": 0, "gru_cell": 0}
+    assert messages["lstm_cell"] == (
+        "no answer to check: the check cell raised NameError: name 'f' is not defined "
         "(your answer's cell raised SyntaxError: invalid syntax)"
     )
+    assert messages["gru_cell"] == "not checked: the kernel died"
 
 
 def test_check_cells_are_found_by_their_metadata_not_their_source():
@@ -291,23 +345,30 @@ def test_submissions_expands_folders_without_following_links(tmp_path):
     ]
 
 
-def test_answers_are_found_around_edits():
-    source = 'import math\n\n\ndef f(x):\n    """Doc."""\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n\n\ndef g(y):\n    ### BEGIN SOLUTION\n    return y\n    ### END SOLUTION\n    pass'
-    released, ranges = fill_solutions(source, [None, None])
-    student = released.replace(STUB, "    y = math.sqrt(x)\n\n    return y", 1)
-    assert extract_answers(released, ranges, student) == (
-        [
-            ["    y = math.sqrt(x)", "", "    return y"],
-            ["    # YOUR CODE HERE", "    raise NotImplementedError()"],
-        ],
-        False,
+def test_the_whole_answer_cell_is_taken_found_by_id_or_by_its_def():
+    submitted = variants()
+    notebook, changes, notes = grading_copy(solution(), submitted)
+    answers = [c.source for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert answers == list(VARIANTS.values())
+    assert changes == {"changed": [], "deleted": [], "added": 0} and notes == []
+    for cell in submitted.cells:  # an editor that drops the ids: the cell that defines it
+        cell.pop("id", None)
+    submitted.cells.insert(0, new_code_cell("def linear_forward_draft(x):\n    pass"))
+    notebook, changes, _ = grading_copy(solution(), submitted)
+    assert [c.source for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")] == (
+        list(VARIANTS.values())
     )
-    answers, changed = extract_answers(released, ranges, student.replace("math\n", "os\n"))
-    assert answers[0] == ["    y = math.sqrt(x)", "", "    return y"] and changed
-    # an edited line next to a stub also goes with the answer (it runs inside the function)
-    answers, changed = extract_answers(released, ranges, student.replace("Doc.", "My doc."))
-    assert answers[0] == ['    """My doc."""', "    y = math.sqrt(x)", "", "    return y"]
-    assert changed
+    assert changes["added"] == 1
+
+
+def test_an_answer_cell_over_the_limit_is_not_used():
+    submitted = answered(linear_forward="# " + "x" * 100_000 + "\nreturn x @ weight.T + bias")
+    notebook, _, notes = grading_copy(solution(), submitted)
+    assert "raise NotImplementedError()" in notebook.cells[3].source
+    size = len(submitted.cells[3].source)
+    assert notes == [
+        f"cell 4: the answer has {size:,} characters, over the 100,000 limit: not used"
+    ]
 
 
 def test_cells_without_ids_are_matched_by_content():
@@ -322,22 +383,42 @@ def test_cells_without_ids_are_matched_by_content():
     assert changes == {"changed": [], "deleted": [], "added": 1} and notes == []
 
 
-def test_answers_that_name_the_graders_tools_get_a_review_note():
-    assert tools_named(["    return x @ weight.T + bias  # sys.modules in a comment"]) == []
-    assert tools_named(["    import sys", "    f = sys._getframe(1).f_globals"]) == [
+def test_answers_that_tamper_with_the_kernel_get_a_review_note():
+    assert tools_named("return x @ weight.T + bias  # sys.modules in a comment") == []
+    assert tools_named("import sys\nf = sys._getframe(1).f_globals") == [
         "sys",
         "_getframe",
         "f_globals",
     ]
-    assert tools_named(["    getattr(x, 'input_transformers_post')"]) == [
-        "getattr",
-        "input_transformers_post",
+    assert tools_named("getattr(x, 'input_transformers_post')\nmodel.eval()") == [
+        "input_transformers_post"
     ]
     submitted = answered(linear_forward="import sys\nreturn x @ weight.T + bias")
     _, _, notes = grading_copy(solution(), submitted)
-    assert notes == [
-        "cell 4: the answer uses `sys`, which can reach into the grader's tools: review it"
+    assert notes == ["cell 4: the answer uses `sys`, which can tamper with its kernel: review it"]
+
+
+def test_no_published_solution_gets_a_review_note():
+    for path in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
+        lesson = nbformat.read(path, as_version=4)
+        assert grading_copy(lesson, lesson)[2] == [], path.name
+
+
+def test_no_csv_cell_reads_as_a_formula(tmp_path):
+    row = {"submission": '=HYPERLINK("http://x")', "lesson": "+01", "marks": {"f": 1}}
+    row.update(total=1, max=1, time_s=1.0, error="-1+1", notes=["@SUM(A1)"], matches_solution=[])
+    write_results(
+        [row, {**row, "submission": "\tx", "error": "\r", "notes": []}], tmp_path / "g.csv"
+    )
+    with open(tmp_path / "g.csv", newline="") as file:
+        lines = list(csv.reader(file))
+    assert lines[1][:2] == ['\'=HYPERLINK("http://x")', "'+01"] and lines[1][-2:] == [
+        "'-1+1",
+        "'@SUM(A1)",
     ]
+    assert (
+        lines[2][0] == "'\tx" and lines[2][-2] == "'\r" and lines[1][2:6] == ["1", "1", "1", "1.0"]
+    )
 
 
 def test_the_published_solution_is_recognised_through_names_comments_and_layout():

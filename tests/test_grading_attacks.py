@@ -1,8 +1,11 @@
 """Hostile submissions: each attack is an answer that would earn marks if it worked.
 
-Every attack sits in the answer of `linear_forward` (so it runs inside the kernel, during that
-exercise's check) and returns the right result only when the attack succeeded; otherwise it
-raises, like an unanswered stub. So "earns nothing" means every mark of the row is 0, while a
+Every attack sits in the answer of `linear_forward` (so it runs inside the kernel, when the
+grader calls it) or in its answer cell, and returns the right result only when the attack
+succeeded; otherwise it raises, like an unanswered stub. The attacks on the course's references
+look for `_linear_forward` by every route an answer has: `sys.modules` and imports, frames and
+the garbage collector, the package's files, an IPython input transformer and a `post_run_cell`
+hook that would hand the later cells a wrapper around it. So "earns nothing" means every mark of the row is 0, while a
 victim (the published solution, graded in the same batch) keeps its 3/3. The batch also shows
 that nothing outside each submission's own copy changes: the instructor's lesson and package,
 the other submissions, the results, and no process is left behind.
@@ -12,17 +15,19 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from fixtures.submissions import LESSON, LESSONS, NAMES, answered, solution
+from fixtures.submissions import LESSON, LESSONS, NAMES, answered, edition, solution
 
 from rnn_course.settings import PACKAGE_DIR
 from rnn_course.tools.grading import MAX_OUTPUT_CHARS, MAX_RECORD_CHARS, format_table, grade
@@ -34,6 +39,74 @@ SUCCEED = "return x @ weight.T + bias  # the attack worked"
 def attack(code: str) -> str:
     """An answer that runs `code`, which returns only if the attack worked, else raises."""
     return textwrap.dedent(code).strip() + "\nraise NotImplementedError()"
+
+
+def find_reference(paths: dict) -> str:
+    """Kernel code: `find_reference()`, the course's `_linear_forward` if any route reaches it."""
+    return textwrap.dedent(f"""
+        def find_reference():
+            import gc, glob, importlib, os, sys
+            wanted = "_linear_forward"
+            for module in list(sys.modules.values()):
+                try:
+                    for found in (getattr(module, wanted, None),
+                                  getattr(getattr(module, "linear_forward", None), "reference", None)):
+                        if callable(found):
+                            return found
+                except Exception:
+                    continue
+            try:
+                return getattr(importlib.import_module("rnn_course.check.lesson01"), wanted)
+            except Exception:
+                pass
+            frame = sys._getframe()
+            while frame is not None:
+                for found in [*frame.f_locals.values(), *frame.f_globals.values()]:
+                    if callable(found) and getattr(found, "__name__", "") == wanted:
+                        return found
+                frame = frame.f_back
+            for found in gc.get_objects():
+                if callable(found) and getattr(found, "__name__", "") == wanted:
+                    return found
+            import rnn_course
+            folders = [os.path.dirname(rnn_course.__file__), {str(paths["package"])!r}]
+            folders += glob.glob(sys.prefix + "/lib/python3*/site-packages/rnn_course")
+            for folder in folders:
+                for path in glob.glob(folder + "/check/lesson01.py"):
+                    try:
+                        source = open(path).read()
+                    except OSError:
+                        continue
+                    if "def " + wanted in source:
+                        space = {{"__name__": "stolen", "__package__": "rnn_course.check"}}
+                        exec(compile(source, path, "exec"), space)
+                        return space[wanted]
+            return None
+    """).strip()
+
+
+def reference_hook(paths: dict, install: str) -> str:
+    """An answer cell that installs `install` (using `swap`) to hand later cells the reference."""
+    return (
+        find_reference(paths)
+        + textwrap.dedent("""
+
+
+            def swap(*args, **kwargs):
+                found = find_reference()
+                if found is not None:
+                    import rnn_course.check as check_package
+                    from rnn_course.check._core import Local
+                    check_package._answers["linear_forward"] = Local(lambda *a: found(*a))
+                    get_ipython().user_ns["linear_forward"] = found
+
+
+            from IPython import get_ipython
+
+        """)
+        + textwrap.dedent(install).strip()
+        + "\n\n\ndef linear_forward(x, weight, bias):\n    raise NotImplementedError()\n"
+    )
 
 
 def spy(paths: dict, succeed: str = SUCCEED) -> str:
@@ -99,16 +172,17 @@ def daemon(paths: dict) -> str:
 def attacks(paths: dict) -> dict[str, nbformat.NotebookNode]:
     """One submission per attack, each in the answer of `linear_forward`, and a victim."""
     bodies = {
-        # patched checks through sys.modules: later checks "pass" without recording anything
+        # the course's reference, through modules, imports, frames, the collector and files
+        "01_x_reference": attack(
+            find_reference(paths)
+            + "\nfound = find_reference()\nif found is not None:\n    return found(x, weight, bias)"
+        ),
+        # patched checks through sys.modules: later check cells hand over nothing
         "01_x_sys_modules": attack("""
             import sys
             from IPython.display import display
             core = sys.modules["rnn_course.check._core"]
-            def lenient(self, answer):
-                display({"text/plain": f"PASS {self.name}: all tests passed"}, raw=True)
-                return answer
-            core.Exercise.__call__ = lenient
-            core.Exercise.replay = lambda self, record: core.Verdict(self.name, True, "forged")
+            core.Exercise.__call__ = lambda self, answer: answer
             sys.modules["rnn_course.check"].standardize = lambda answer: answer
         """),
         # patched checks through the caller's frame globals
@@ -130,9 +204,7 @@ def attacks(paths: dict) -> dict[str, nbformat.NotebookNode]:
                 for line in lines:
                     if " = check." in line:
                         name = line.split(" = ")[0].strip()
-                        record = {"exercise": name, "version": 1,
-                                  "answer": {"callable": True, "type": "function", "reference": False},
-                                  "calls": [{"args": "0" * 64, "outcome": {"result": 0.0, "changed": {}, "mutated": {}}}]}
+                        record = {"exercise": name, "version": 2, "calls": []}
                         line = ("from IPython.display import display; "
                                 f"display({{'text/plain': 'PASS {name}', "
                                 f"'application/vnd.rnn-course.record+json': {record!r}}}, raw=True)\\n")
@@ -192,18 +264,37 @@ def attacks(paths: dict) -> dict[str, nbformat.NotebookNode]:
         "01_x_huge_message": attack("""
             print("x" * 9_000_000)
         """),
-        # a second record in its own check cell: a forged one with the right exercise name
-        "01_x_extra_record": textwrap.dedent("""
+        # a second outcome beside its own: a forged one
+        "01_x_extra_outcome": textwrap.dedent("""
             from IPython.display import display
-            record = {"exercise": "linear_forward", "version": 1, "calls": [],
-                      "answer": {"callable": True, "type": "function", "reference": False}}
-            display({"application/vnd.rnn-course.record+json": record}, raw=True)
+            outcome = {"result": 0.0, "changed": {}, "mutated": {}}
+            display({"application/vnd.rnn-course.record+json": outcome}, raw=True)
             return x @ weight.T + bias
         """).strip(),
-        # a record too big to keep
-        "01_x_big_record": "return torch.zeros(600_000)",
+        # an outcome too big to read
+        "01_x_big_outcome": "return torch.zeros(600_000)",
+        # the right values in bfloat16: 0.4% off where the lesson computes in float32
+        "01_x_bfloat16": "return (x @ weight.T + bias).to(torch.bfloat16)",
     }
     notebooks = {name: answered(linear_forward=body) for name, body in bodies.items()}
+    hooks = {
+        # an input transformer: every later cell runs `swap` first and last
+        "01_x_reference_transformer": """
+            get_ipython().input_transformers_post.append(
+                lambda lines: ["swap()\\n", *lines, "\\nswap()\\n"]
+            )
+        """,
+        # a post_run_cell hook: `swap` after every later cell
+        "01_x_reference_post_run_cell": """
+            get_ipython().events.register("post_run_cell", swap)
+        """,
+    }
+    for name, install in hooks.items():
+        notebook = edition()
+        for cell in notebook.cells:
+            if "def linear_forward(" in cell.source:
+                cell.source = reference_hook(paths, install)
+        notebooks[name] = notebook
     return {**notebooks, "01_z_victim": solution()}
 
 
@@ -265,13 +356,21 @@ def test_the_victim_keeps_its_marks(attacked):
 @pytest.mark.parametrize(
     "name, exercise, message",
     [
-        ("01_x_sys_modules", "standardize", "no record of your answer: the check cell showed none"),
+        ("01_x_reference", "linear_forward", "not implemented"),
+        ("01_x_reference_transformer", "linear_forward", "not implemented"),
+        ("01_x_reference_post_run_cell", "linear_forward", "not implemented"),
+        ("01_x_sys_modules", "standardize", "no answer to check: the check cell handed none over"),
         (
             "01_x_frame_globals",
             "standardize",
-            "no record of your answer: the check cell showed none",
+            "no answer to check: the check cell handed none over",
         ),
-        ("01_x_input_transformer", "standardize", "made on other inputs than the check's"),
+        (
+            "01_x_input_transformer",
+            "standardize",
+            "no answer to check: the check cell handed none over",
+        ),
+        ("01_x_bfloat16", "linear_forward", "torch.bfloat16 while the inputs are torch.float32"),
         ("01_x_write_instructor", "linear_forward", "not implemented"),
         ("01_x_proc_spy", "linear_forward", "not implemented"),
         ("01_x_network", "linear_forward", "not implemented"),
@@ -293,6 +392,8 @@ def test_patched_checks_get_a_review_note(attacked):
     assert "`f_globals`" in notes["01_x_frame_globals"]
     assert "`get_ipython`" in notes["01_x_input_transformer"]
     assert "`input_transformers_post`" in notes["01_x_input_transformer"]
+    assert "`gc`" in notes["01_x_reference"] and "`f_globals`" in notes["01_x_reference"]
+    assert "`get_ipython`" in notes["01_x_reference_post_run_cell"]
 
 
 def test_a_fake_tensor_is_judged_on_its_data(attacked):
@@ -329,12 +430,87 @@ def test_a_message_over_the_transport_limit_stops_the_run(attacked):
     assert row["messages"]["standardize"].startswith("not checked: from cell 5 on")
 
 
-def test_records_beyond_one_or_over_the_cap_score_zero(attacked):
-    extra, big = attacked["rows"]["01_x_extra_record"], attacked["rows"]["01_x_big_record"]
+def test_outcomes_beyond_one_or_over_the_cap_score_zero(attacked):
+    extra, big = attacked["rows"]["01_x_extra_outcome"], attacked["rows"]["01_x_big_outcome"]
     assert extra["marks"]["linear_forward"] == 0
-    assert "more than one record" in extra["messages"]["linear_forward"]
+    assert "the kernel showed 2 outcomes" in extra["messages"]["linear_forward"]
     assert big["marks"]["linear_forward"] == 0
-    assert f"over the {MAX_RECORD_CHARS:,} limit: dropped" in big["messages"]["linear_forward"]
+    assert f"over the {MAX_RECORD_CHARS:,} limit" in big["messages"]["linear_forward"]
+
+
+# ----------------------------------------------------------------------------- limits of the batch
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _kill_the_grading_process_of(marker: str, found: dict) -> None:
+    """Once a kernel's working folder holds `marker`, SIGKILL the grading process above it."""
+    me, deadline = os.getpid(), time.monotonic() + 300
+    while time.monotonic() < deadline and "limits" not in found:
+        for entry in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if not os.path.exists(f"/proc/{entry}/cwd/{marker}"):
+                    continue
+                pid = int(entry)
+                while _parent(pid) not in (me, 0, 1):
+                    pid = _parent(pid)
+                found["limits"] = Path(f"/proc/{pid}/limits").read_text()
+                os.kill(pid, signal.SIGKILL)
+                return
+            except (OSError, ValueError):
+                continue
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory):
+    """Two batches: a submission of three 8 s answer cells under a 15 s cell limit and a 25 s
+    total one; then one whose grading process is killed, graded beside two honest ones."""
+    slow, batch = tmp_path_factory.mktemp("slow"), tmp_path_factory.mktemp("batch")
+    sleeper = edition()
+    for cell in sleeper.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = "import time\n\ntime.sleep(8)\n\n\n" + cell.source
+    nbformat.write(sleeper, slow / "01_sleeper.ipynb")
+    slept = grade(
+        [slow], LESSONS, slow / "grades.csv", timeout=15, total_timeout=25, jobs=1, progress=False
+    )
+    killed = answered(linear_forward="return x @ weight.T + bias")
+    for cell in killed.cells:
+        if "def linear_forward(" in cell.source:
+            cell.source = (
+                "import time\n\nopen('kill-my-grader', 'w').close()\ntime.sleep(60)\n" + cell.source
+            )
+    nbformat.write(killed, batch / "01_a_killed.ipynb")
+    for name in ("01_b_honest", "01_c_honest"):
+        nbformat.write(solution(), batch / f"{name}.ipynb")
+    found: dict = {}
+    killer = threading.Thread(target=_kill_the_grading_process_of, args=("kill-my-grader", found))
+    killer.start()
+    rows = grade([batch], LESSONS, batch / "grades.csv", timeout=30, jobs=2, progress=False)
+    killer.join()
+    return {"slept": slept[0], "rows": {Path(r["submission"]).stem: r for r in rows}, **found}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="finds the grading process through /proc as root")
+def test_a_submission_stops_at_its_total_time_limit(limited):
+    row = limited["slept"]
+    assert "ran over its total limit of 25 s" in row["error"] and not row["graded"], row
+    assert row["time_s"] < 60
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="finds the grading process through /proc as root")
+def test_a_dead_grading_process_costs_only_its_submission(limited):
+    rows = limited["rows"]
+    assert "its grading process died" in rows["01_a_killed"]["error"]
+    for name in ("01_b_honest", "01_c_honest"):
+        assert list(rows[name]["marks"].values()) == [1, 1, 1] and rows[name]["graded"], rows[name]
+    # the grading process ran under the batch's memory limit (8 GiB of address space)
+    lines = limited["limits"].split("\n")
+    line = next(text for text in lines if text.startswith("Max address space"))
+    assert line.split()[3] == str(8 * 2**30)
 
 
 def test_the_report_shows_every_attack(attacked):

@@ -2,8 +2,9 @@
 
 A student edition is the lesson with each solution block (the lines from `### BEGIN SOLUTION`
 to `### END SOLUTION`, nbgrader's markers) replaced by `# YOUR CODE HERE` and
-`raise NotImplementedError()` at the markers' indentation, and its outputs, execution counts
-and run-all stamp removed. Everything else is kept, cell ids included, so the grader
+`raise NotImplementedError()` at the markers' indentation, its first answer cell opened by one
+line that says what the grader reads (`GRADED_NOTE`), and its outputs, execution counts and
+run-all stamp removed. Everything else is kept, cell ids included, so the grader
 (`rnn_course.tools.grading`) can find a student's answers again.
 """
 
@@ -20,6 +21,11 @@ from .notebook import BEGIN_SOLUTION, END_SOLUTION, STAMP_KEY
 from .runner import NOTEBOOKS_DIR, lessons
 
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+# At the top of the first answer cell of a student edition: what the grader takes.
+GRADED_NOTE = (
+    "# Graded: each answer cell like this one, whole (your function and any helper, import or "
+    "try-out line you add to it); changes to the other cells are not graded."
+)
 EXERCISES_DIR = REPO_ROOT / "exercises"
 
 
@@ -95,6 +101,11 @@ def student_edition(lesson: nbformat.NotebookNode) -> nbformat.NotebookNode:
             except ValueError as err:
                 raise ValueError(f"cell {number}: {err}") from None
             cell.source = fill_solutions(cell.source, [None] * len(blocks))[0]
+    answers = [
+        c for c in edition.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+    ]
+    if answers:
+        answers[0].source = f"{GRADED_NOTE}\n{answers[0].source}"
     retarget_badge(edition)  # the Colab badge opens the student edition itself
     return edition
 

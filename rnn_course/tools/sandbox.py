@@ -1,8 +1,9 @@
 """One submission's kernel, walled off: its own folders, user, namespaces and limits.
 
 The grader (`grading.py`) makes a `Sandbox` per submission: a private folder with the kernel's
-home, working folder and socket folder, and a copy of the course package that the kernel
-imports. The kernel command becomes this file run as a script (standard library only, so
+home, working folder and socket folder, and a copy of the package the kernel imports (the
+grader's `kernel_package`: no check, no reference). The grader's requests to the kernel go into
+the socket folder, which is the grader's once the kernel is up. The kernel command becomes this file run as a script (standard library only, so
 nothing is imported from the instructor's checkout as root):
 `python -I -S sandbox.py SPEC.json -- python -m ipykernel_launcher -f CONNECTION_FILE`.
 
@@ -236,27 +237,19 @@ class Sandbox:
         except OSError:
             return ""
 
-    def remove(self) -> None:
-        """Remove the sandbox's folders (once its processes are gone: `stop_descendants`)."""
-        _remove_tree(self.base)
+    def remove(self) -> str:
+        """Remove the sandbox's folders (once its processes are gone: `stop_descendants`).
+
+        Returns '' when they are gone, else what is left. `chmod` and `rm` walk a tree of any
+        depth (a submission may leave thousands of nested folders, past Python's recursion
+        limit and the length of a path), and follow no link.
+        """
+        for command in (["chmod", "-R", "u+rwx", "--"], ["rm", "-rf", "--"]):
+            subprocess.run([*command, str(self.base)], capture_output=True, check=False)
+        return f"its sandbox {self.base} could not be removed" if self.base.exists() else ""
 
 
 _PYCACHE = shutil.ignore_patterns("__pycache__", "*.pyc")
-
-
-def _remove_tree(path: Path) -> None:
-    def retry(function, name, _):
-        try:
-            os.chmod(os.path.dirname(name), 0o700)
-            os.chmod(name, 0o700)
-            function(name)
-        except OSError:
-            pass
-
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=retry)
-    else:
-        shutil.rmtree(path, onerror=retry)
 
 
 def become_subreaper() -> None:
