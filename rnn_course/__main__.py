@@ -1,9 +1,10 @@
-"""Command line: `python -m rnn_course run-all [--quick] [--inplace] [--out DIR] [LESSON ...]`.
+"""Command line: `python -m rnn_course run-all [--quick] [--seed N] [--inplace] [--out DIR] [LESSON ...]`.
 
 `python -m rnn_course colab [--repo OWNER/NAME] [--ref REF]` rewrites the Colab parts.
 `python -m rnn_course release` writes the student editions in exercises/.
-`python -m rnn_course grade SUBMISSION... [--out grades.csv] [--timeout S] [--jobs N]` grades
-notebooks, each in its own sandbox.
+`python -m rnn_course grade SUBMISSION... [--out grades.csv] [--timeout S] [--jobs N]
+[--shard I/N]` grades notebooks, each in its own sandbox (or share I of N of them);
+`python -m rnn_course grade-merge SHARD... --out grades.csv` merges the shards into one table.
 `python -m rnn_course assets` draws the course's figures in assets/ and writes the README's results
 table.
 """
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 from .settings import REPO_ROOT
-from .tools.runner import format_table, run_all
+from .tools.runner import format_table, run_all, save_device_results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +39,17 @@ def main(argv: list[str] | None = None) -> int:
         default=REPO_ROOT / "notebooks",
         dest="folder",
         help="the folder of the lessons (default: notebooks/)",
+    )
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="RNN_COURSE_SEED for every lesson, added to each seed it sets (default: the one set, 0)",
+    )
+    run.add_argument(
+        "--device-file",
+        action="store_true",
+        help="also keep each passing full-mode lesson's results in results/DEVICE.json (commit it)",
     )
     run.add_argument("lessons", nargs="*", help="run only these lessons, e.g. 01 02_time_series")
     colab = commands.add_parser(
@@ -70,7 +82,16 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, default=None, help="submissions graded at once (default: one per core)"
     )
     grade.add_argument(
-        "--memory", type=float, default=8, help="GiB of address space per kernel (default 8)"
+        "--total-timeout",
+        type=int,
+        default=900,
+        help="seconds for one submission in all (default 900)",
+    )
+    grade.add_argument(
+        "--memory",
+        type=float,
+        default=8,
+        help="GiB of address space per kernel and per grading process (default 8)",
     )
     grade.add_argument(
         "--lessons",
@@ -78,6 +99,17 @@ def main(argv: list[str] | None = None) -> int:
         default=REPO_ROOT / "notebooks",
         help="the instructor's lessons, with solutions (default: notebooks/)",
     )
+    grade.add_argument(
+        "--shard",
+        help="grade only share I of N (e.g. 2/5) into OUT's shard files; then grade-merge",
+    )
+    merge = commands.add_parser(
+        "grade-merge", help="merge the shards of one grading run (grade --shard) into one table"
+    )
+    merge.add_argument(
+        "shards", nargs="+", type=Path, help="the shards' files (CSV, JSON or manifest) or folders"
+    )
+    merge.add_argument("--out", type=Path, required=True, help="CSV file; the JSON goes beside it")
     assets = commands.add_parser(
         "assets", help="draw the course's figures (map, diagrams, results chart) in assets/"
     )
@@ -96,13 +128,20 @@ def main(argv: list[str] | None = None) -> int:
         return _release(args)
     if args.command == "grade":
         return _grade(args)
+    if args.command == "grade-merge":
+        return _grade_merge(args)
     if args.command == "assets":
         return _assets(args)
 
-    reports = run_all(args.quick, args.inplace, args.out, args.lessons, args.folder)
+    if args.seed is not None and args.seed < 0:
+        parser.error(f"--seed must be a non-negative integer, got {args.seed}")
+    reports = run_all(args.quick, args.inplace, args.out, args.lessons, args.folder, args.seed)
     print()
     print(format_table(reports))
     print(f"\nresults: {args.out / 'results.json'}")
+    if args.device_file:
+        for path in save_device_results(reports):
+            print(f"device results: {path}")
     return 1 if any(r["status"] != "ok" for r in reports) else 0
 
 
@@ -155,9 +194,17 @@ def _grade(args: argparse.Namespace) -> int:
     from .tools.grading import format_table as grades_table
     from .tools.grading import grade
     from .tools.sandbox import isolation_note
+    from .tools.shards import grade_shard, parse_shard
 
+    options = {"timeout": args.timeout, "jobs": args.jobs, "memory_gib": args.memory}
+    options["total_timeout"] = args.total_timeout
     try:
-        rows = grade(args.submissions, args.lessons, args.out, args.timeout, args.jobs, args.memory)
+        if args.shard is None:
+            out = args.out
+            rows = grade(args.submissions, args.lessons, out, **options)
+        else:
+            shard = parse_shard(args.shard)
+            rows, out = grade_shard(args.submissions, shard, args.lessons, args.out, **options)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -165,8 +212,20 @@ def _grade(args: argparse.Namespace) -> int:
     print(grades_table(rows))
     if rows:
         print(f"\nisolation: {rows[0]['isolation']} ({isolation_note(rows[0]['isolation'])})")
-    print(f"\ngrades: {args.out} (messages: {args.out.with_suffix('.json')})")
+    print(f"\ngrades: {out} (messages: {out.with_suffix('.json')})")
     return 0 if all(row["graded"] for row in rows) else 1
+
+
+def _grade_merge(args: argparse.Namespace) -> int:
+    from .tools.shards import merge
+
+    try:
+        rows = merge(args.shards, args.out)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"{len(rows)} submission(s) from the shards: {args.out}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ QUICK_ENV = "RNN_COURSE_QUICK"
 DATA_ENV = "RNN_COURSE_DATA"
 CHECKS_ENV = "RNN_COURSE_CHECKS"
 SEED_ENV = "RNN_COURSE_SEED"
-CHECK_MODES = ("fallback", "strict", "record")
+CHECK_MODES = ("fallback", "strict")
+NBGRADER_ENV = "NBGRADER_EXECUTION"  # set by nbgrader while it runs a notebook
+NBGRADER_RUNS = ("autograde", "validate")
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 # The oldest torch the course is tested on (.ci/run oldest); requirements.txt, pyproject.toml
@@ -48,9 +50,11 @@ def check_mode() -> str:
     """How an exercise's check cell treats a wrong answer (`RNN_COURSE_CHECKS`).
 
     'fallback' (the default, for students): show what is wrong and go on with the course's
-    reference solution; 'strict' (pytest and run-all on the solutions): raise; 'record'
-    (grading): only record what the answer returned, for the grader to judge.
+    reference solution; 'strict' (pytest and run-all on the solutions): raise. Under nbgrader's
+    autograde and validate (`NBGRADER_EXECUTION`) it is always 'strict': a failed test must raise.
     """
+    if os.environ.get(NBGRADER_ENV, "").strip().lower() in NBGRADER_RUNS:
+        return "strict"
     value = os.environ.get(CHECKS_ENV, "").strip().lower() or "fallback"
     if value not in CHECK_MODES:
         raise InputError(f"{CHECKS_ENV} is {value!r}; expected one of {', '.join(CHECK_MODES)}")
@@ -131,7 +135,8 @@ def setup(seed: int = 0) -> torch.device:
     seed = lesson_seed(seed)
     seed_everything(seed)
     print(
-        f"device: {device} | mode: {mode()} | python {platform.python_version()}"
+        f"device: {device} | mode: {mode()} | checks: {check_mode()}"
+        f" | python {platform.python_version()}"
         f" | torch {torch.__version__} | seed {seed}"
     )
     if TorchVersion(torch.__version__) < TORCH_FLOOR:

@@ -36,6 +36,20 @@ def test_seed_everything_repeats_every_generator():
         settings.seed_everything(-1)
 
 
+def test_lesson_seed_is_offset_by_rnn_course_seed(monkeypatch, capsys):
+    monkeypatch.delenv("RNN_COURSE_SEED", raising=False)
+    assert settings.lesson_seed(4) == 4, "without RNN_COURSE_SEED the lessons keep their seeds"
+    monkeypatch.setenv("RNN_COURSE_SEED", "3")
+    assert settings.lesson_seed(4) == 7 and settings.lesson_seed(0) == 3
+    settings.setup(seed=1)
+    assert capsys.readouterr().out.strip().endswith("| seed 4")
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        settings.lesson_seed(-1)
+    monkeypatch.setenv("RNN_COURSE_SEED", "-2")
+    with pytest.raises(ValueError, match="RNN_COURSE_SEED is '-2'"):
+        settings.lesson_seed(0)
+
+
 def test_data_root(monkeypatch, tmp_path):
     monkeypatch.setenv("RNN_COURSE_DATA", str(tmp_path))
     assert settings.data_root() == tmp_path.resolve()
