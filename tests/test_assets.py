@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import json
 
 import matplotlib
 
@@ -13,7 +14,7 @@ import pytest
 from rnn_course.__main__ import main
 from rnn_course.settings import REPO_ROOT
 from rnn_course.tools import assets
-from rnn_course.tools.notebook import STAMP_KEY
+from rnn_course.tools.notebook import STAMP_KEY, code_hash
 from rnn_course.tools.runner import lessons
 
 FIX = f"run `{assets.COMMAND}` and commit assets/"
@@ -57,23 +58,56 @@ def test_results_table_reads_the_stamps(tmp_path):
     row = assets.TableRow(
         "01", "MLP {mlp_test_accuracy:.1%}, {mlp_parameters:,} parameters", ">= 97%"
     )
-    table = assets.results_table(tmp_path, (row,))
-    assert "| 01 | 12 s | MLP 97.5%, 1,234 parameters | >= 97% |" in table
-    assert "2026-11-30, device cpu (2 CPU cores), python 3.11.9, torch 2.14.1" in table
-    with pytest.raises(ValueError, match="recorded no mlp_seconds"):
-        assets.results_table(tmp_path, (row._replace(shows="{mlp_seconds}"),))
+    results = tmp_path / "results"
     with pytest.raises(ValueError, match="02_series.ipynb has no full-mode results"):
-        assets.results_table(tmp_path, (row._replace(lesson="02"),))
+        assets.results_table(tmp_path, (row,), results)
+    (tmp_path / "02_series.ipynb").unlink()
+    table = assets.results_table(tmp_path, (row,), results)
+    assert "| 01 | >= 97% | 12 s: MLP 97.5%, 1,234 parameters | not yet measured |" in table
+    assert "- CPU: 2026-11-30, device cpu (2 CPU cores), python 3.11.9, torch 2.14.1." in table
+    assert "- GPU: not yet measured" in table
+    with pytest.raises(ValueError, match="recorded no mlp_seconds"):
+        assets.results_table(tmp_path, (row._replace(shows="{mlp_seconds}"),), results)
+    with pytest.raises(ValueError, match="no notebook"):
+        assets.results_table(tmp_path, (row._replace(lesson="02"),), results)
     readme = tmp_path / "README.md"
     readme.write_text(f"# Course\n{assets.TABLE_BEGIN}\nold\n{assets.TABLE_END}\nthe rest\n")
-    assert assets.write_readme_table(readme, tmp_path, (row,)) is True
+    assert assets.write_readme_table(readme, tmp_path, (row,), results) is True
     assert readme.read_text() == (
         f"# Course\n{assets.TABLE_BEGIN}\n{table}\n{assets.TABLE_END}\nthe rest\n"
     )
-    assert assets.write_readme_table(readme, tmp_path, (row,)) is False
+    assert assets.write_readme_table(readme, tmp_path, (row,), results) is False
     readme.write_text("no markers\n")
     with pytest.raises(ValueError, match="lacks the lines"):
         assets.write_readme_table(readme, tmp_path)
+
+
+def test_results_table_has_a_column_per_device(tmp_path):
+    _lesson(tmp_path, "01_fc", {"mlp_test_accuracy": 0.975})
+    row = assets.TableRow("01", "MLP {mlp_test_accuracy:.1%}", ">= 97%")
+    results = tmp_path / "results"
+    results.mkdir()
+    notebook = nbformat.read(tmp_path / "01_fc.ipynb", as_version=4)
+    gpu = {
+        "lesson": "01_fc",
+        "status": "ok",
+        "mode": "full",
+        "seed": 0,
+        "code_hash": code_hash(notebook),
+        "wall_time_s": 3.4,
+        "date": "2026-12-04",
+        "setup": "device: cuda | mode: full | python 3.12.1 | torch 2.11.0 | seed 0",
+        "cpus": 16,
+        "results": {"mlp_test_accuracy": {"value": 0.981, "unit": ""}},
+    }
+    (results / "cuda.json").write_text(json.dumps({"01_fc": gpu}))
+    table = assets.results_table(tmp_path, (row,), results)
+    assert "| 01 | >= 97% | 12 s: MLP 97.5% | 3 s: MLP 98.1% |" in table
+    assert "- GPU: 2026-12-04, device cuda (16 CPU cores), python 3.12.1, torch 2.11.0." in table
+    notebook.cells.append(nbformat.v4.new_code_cell("print('new code')"))
+    nbformat.write(notebook, tmp_path / "01_fc.ipynb")
+    table = assets.results_table(tmp_path, (row,), results)
+    assert "| 12 s (older code): MLP 97.5% | 3 s (older code): MLP 98.1% |" in table
 
 
 def test_svgs_carry_no_date_and_name_their_licence(fresh):
@@ -99,6 +133,7 @@ def _lesson(folder, name, results, mode="full"):
     notebook = nbformat.v4.new_notebook()
     if results is not None:
         notebook.metadata[STAMP_KEY] = {
+            "code_hash": code_hash(notebook),
             "mode": mode,
             "wall_time_s": 12.3,
             "date": "2026-11-30",

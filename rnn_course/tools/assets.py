@@ -36,8 +36,8 @@ from matplotlib.patches import FancyBboxPatch, Rectangle
 from .. import diagrams
 from ..diagrams import COLORS, draw_arrow
 from ..settings import REPO_ROOT
-from .notebook import STAMP_KEY
-from .runner import NOTEBOOKS_DIR, lessons
+from .notebook import STAMP_KEY, code_hash
+from .runner import NOTEBOOKS_DIR, RESULTS_DIR, device_of, lessons
 
 ASSETS_DIR = REPO_ROOT / "assets"
 COMMAND = "python -m rnn_course assets"
@@ -135,10 +135,10 @@ HEADLINES = (
         1.0,
         "{:.2f}",
         False,
-        1.55,
+        1.48,
         (
             Measure("LSTM", "09", "val_nats_per_char"),
-            Measure("best n-gram", "09", "best_ngram_nats_per_char"),
+            Measure("best n-gram (Kneser–Ney)", "09", "kneser_ney_nats_per_char"),
         ),
     ),
     Headline(
@@ -148,7 +148,7 @@ HEADLINES = (
         100.0,
         "{:.2f}%",
         True,
-        99.0,
+        99.5,
         (
             Measure("with attention, single dates", "10", "exact_match_short_with_attention"),
             Measure("without, single dates", "10", "exact_match_short_without_attention"),
@@ -184,7 +184,7 @@ RESULTS_TABLE = (
         "03",
         "gradient norm carried 39 steps back (tanh): x{tanh_gradient_ratio_radius_0_5:.1e} at "
         "spectral radius 0.5, x{tanh_gradient_ratio_radius_2_0:.0f} at 2.0; with clipping, final "
-        "loss {clipped_final_loss:.3f} (mean of 5 seeds; without, every seed diverges)",
+        "loss {clipped_final_loss:.3f} (mean of 5 seeds; without clipping, every seed's loss blows up)",
         "",
     ),
     TableRow(
@@ -227,12 +227,14 @@ RESULTS_TABLE = (
         "row-by-row MNIST, one recipe for all three: LSTM {mnist_lstm_test_accuracy:.2%} "
         "({mnist_lstm_seconds_per_epoch:.1f} s per epoch), GRU {mnist_gru_test_accuracy:.2%} "
         "({mnist_gru_seconds_per_epoch:.1f} s), RNN {mnist_rnn_test_accuracy:.2%} "
-        "({mnist_rnn_seconds_per_epoch:.1f} s); at equal time ({equal_time_budget:.0f} s), "
+        "({mnist_rnn_seconds_per_epoch:.1f} s); at equal time ({equal_time_budget:.0f} s; the "
+        "slowest epoch took {equal_time_cost_ratio:.2f}x the fastest's), "
         "validation LSTM {mnist_lstm_val_accuracy_at_equal_time:.2%}, GRU "
         "{mnist_gru_val_accuracy_at_equal_time:.2%}, RNN {mnist_rnn_val_accuracy_at_equal_time:.2%}; "
-        "long-memory task at distance {memory_longest_distance}: LSTM with forget bias 3 "
-        "{memory_lstm_accuracy_longest:.1%}, default LSTM {memory_lstm_default_accuracy_longest:.1%}, "
-        "RNN {memory_rnn_accuracy_longest:.1%}; hand-built LSTM vs `nn.LSTM`: "
+        "long-memory task at distance {memory_longest_distance}, share of {memory_seeds} seeds "
+        "reaching 90%: LSTM with forget bias 3 {memory_lstm_share_longest:.0%}, default LSTM "
+        "{memory_lstm_default_share_longest:.0%}, RNN {memory_rnn_share_longest:.0%}; hand-built "
+        "LSTM vs `nn.LSTM`: "
         "{lstm_output_max_diff:.1e}",
         ">= 98.5%",
     ),
@@ -240,23 +242,26 @@ RESULTS_TABLE = (
         "09",
         "LSTM language model, {train_seconds:.0f} s of training: validation "
         "{val_nats_per_char:.3f} nats per character ({val_bits_per_char:.2f} bits, perplexity "
-        "{val_perplexity:.2f}) vs best n-gram {best_ngram_nats_per_char:.2f}, bigram "
+        "{val_perplexity:.2f}) vs Kneser–Ney n-gram {kneser_ney_nats_per_char:.2f} (add-½ "
+        "{add_half_nats_per_char:.2f}), bigram "
         "{bigram_nats_per_char:.2f}, unigram {unigram_nats_per_char:.2f}, uniform "
         "{uniform_nats_per_char:.2f}; {known_word_fraction:.0%} of the words it writes occur in "
         "the training text",
-        "<= 1.55 nats",
+        "<= 1.48 nats, 0.05 below Kneser–Ney",
     ),
     TableRow(
         "10",
-        "held-out dates to ISO dates, exact match with / without attention: single dates in short "
-        "styles {exact_match_short_with_attention:.2%} / {exact_match_short_without_attention:.1%}, "
-        "in long styles {exact_match_long_with_attention:.2%} / "
+        "held-out dates to ISO dates, exact match with attention (the model kept by validation "
+        "loss) / context at every step / first state only: single dates in short styles "
+        "{exact_match_short_with_attention:.2%} / {exact_match_short_context_every_step:.1%} / "
+        "{exact_match_short_without_attention:.1%}, in long styles "
+        "{exact_match_long_with_attention:.2%} / {exact_match_long_context_every_step:.1%} / "
         "{exact_match_long_without_attention:.1%}, ranges of two dates "
-        "{exact_match_ranges_with_attention:.1%} / {exact_match_ranges_without_attention:.1%} "
-        "({seconds_per_epoch_with_attention:.1f} and {seconds_per_epoch_without_attention:.1f} s "
-        "per epoch); without padding masks, short inputs batched with long ones: "
-        "{exact_match_short_unmasked_with_attention:.2%}",
-        ">= 99%",
+        "{exact_match_ranges_with_attention:.1%} / {exact_match_ranges_context_every_step:.1%} / "
+        "{exact_match_ranges_without_attention:.1%}; validation dates beside ranges with no "
+        "padding mask: dot product {exact_match_valid_no_masks_dot_product_attention:.1%}, "
+        "additive {exact_match_valid_no_masks_additive_attention:.1%}",
+        ">= 99.5% on every style",
     ),
 )
 README = REPO_ROOT / "README.md"
@@ -266,54 +271,113 @@ TABLE_BEGIN = (
 TABLE_END = "<!-- end of the results table -->"
 
 
-def results_table(folder: Path = NOTEBOOKS_DIR, table: tuple[TableRow, ...] = RESULTS_TABLE) -> str:
-    """The README's results table (Markdown), read from the run-all stamps of the lessons in `folder`.
+# The README's results table has one column per device, each from that device's run-all stamps.
+DEVICES = (("cpu", "CPU"), ("cuda", "GPU"))
+NOT_MEASURED = "not yet measured"
 
-    Raises ValueError when a lesson has no full-mode stamp or lacks a result its row names.
+
+def device_stamps(
+    folder: Path = NOTEBOOKS_DIR, results_dir: Path = RESULTS_DIR
+) -> dict[str, dict[str, dict]]:
+    """device -> lesson number -> full-mode run-all stamp, from the notebooks and `results_dir`.
+
+    A notebook's own stamp counts for the device it ran on; `results_dir`/DEVICE.json (written by
+    `run-all --device-file`) adds the lessons of other devices. Raises ValueError when a notebook
+    has no full-mode stamp.
     """
-    notebooks = {path.stem[:2]: path for path in lessons(folder)}
-    rows = ["| lesson | wall time | what it shows (full mode) | target |", "|---|---|---|---|"]
-    runs: dict[str, list[str]] = {}
-    for row in table:
-        path = notebooks.get(row.lesson)
-        if path is None:
-            raise ValueError(f"no notebook {Path(folder).name}/{row.lesson}_*.ipynb for the table")
-        stamp = nbformat.read(path, as_version=4).metadata.get(STAMP_KEY) or {}
+    found: dict[str, dict[str, dict]] = {}
+    hashes = {}
+    for path in lessons(folder):
+        notebook = nbformat.read(path, as_version=4)
+        stamp = notebook.metadata.get(STAMP_KEY) or {}
         if stamp.get("mode") != "full":
             raise ValueError(
                 f"{path.name} has no full-mode results: run `python -m rnn_course run-all "
-                f"--inplace {row.lesson}`"
+                f"--inplace {path.stem[:2]}`"
             )
-        values = {name: item["value"] for name, item in stamp["results"].items()}
-        fields = {field for _, field, _, _ in string.Formatter().parse(row.shows) if field}
-        missing = sorted(fields - set(values))
-        if missing:
-            raise ValueError(
-                f"{path.name} recorded no {', '.join(missing)} (it has {', '.join(values)}): "
-                "rename the field in RESULTS_TABLE in rnn_course/tools/assets.py"
-            )
-        rows.append(
-            f"| {row.lesson} | {stamp['wall_time_s']:.0f} s | {row.shows.format(**values)} "
-            f"| {row.target} |"
+        hashes[path.stem[:2]] = code_hash(notebook)
+        found.setdefault(device_of(stamp), {})[path.stem[:2]] = stamp | {
+            "current": stamp.get("code_hash") == hashes[path.stem[:2]]
+        }
+    for file in sorted(Path(results_dir).glob("*.json")):
+        for report in json.loads(file.read_text()).values():
+            number = report["lesson"][:2]
+            ran_on = found.setdefault(device_of(report), {})
+            if number in hashes and number not in ran_on:
+                ran_on[number] = report | {"current": report.get("code_hash") == hashes[number]}
+    return found
+
+
+def results_table(
+    folder: Path = NOTEBOOKS_DIR,
+    table: tuple[TableRow, ...] = RESULTS_TABLE,
+    results_dir: Path = RESULTS_DIR,
+) -> str:
+    """The README's results table (Markdown): one column per device of `DEVICES`, from the stamps.
+
+    Raises ValueError when a lesson of `table` has no notebook, a notebook has no full-mode stamp,
+    or a stamp lacks a result its row names.
+    """
+    numbers = {path.stem[:2] for path in lessons(folder)}
+    for row in table:
+        if row.lesson not in numbers:
+            raise ValueError(f"no notebook {Path(folder).name}/{row.lesson}_*.ipynb for the table")
+    stamps = device_stamps(folder, results_dir)
+    rows = [
+        "| lesson | target | " + " | ".join(f"{name}, full mode" for _, name in DEVICES) + " |",
+        "|---|---|" + "---|" * len(DEVICES),
+    ]
+    for row in table:
+        cells = []
+        for device, _ in DEVICES:
+            stamp = stamps.get(device, {}).get(row.lesson)
+            cells.append(_table_cell(row, stamp) if stamp else NOT_MEASURED)
+        rows.append(f"| {row.lesson} | {row.target} | " + " | ".join(cells) + " |")
+    intro = []
+    for device, name in DEVICES:
+        runs: dict[str, list[str]] = {}
+        for number, stamp in sorted(stamps.get(device, {}).items()):
+            if any(row.lesson == number for row in table):
+                run = f"{stamp.get('date', 'an unknown date')}, {_environment(stamp)}"
+                runs.setdefault(run, []).append(number)
+        where = "; ".join(
+            f"{run} (lesson{'s' if len(found) > 1 else ''} {', '.join(found)})"
+            if len(runs) > 1
+            else run
+            for run, found in runs.items()
         )
-        run = f"{stamp.get('date', 'an unknown date')}, {_environment(stamp)}"
-        runs.setdefault(run, []).append(row.lesson)
-    where = "; ".join(
-        f"{run} (lesson{'s' if len(numbers) > 1 else ''} {', '.join(numbers)})"
-        if len(runs) > 1
-        else run
-        for run, numbers in runs.items()
+        intro.append(
+            f"- {name}: {where}."
+            if runs
+            else f"- {name}: {NOT_MEASURED} (`run-all --device-file` "
+            f"on such a machine writes `results/{device}.json`; commit it)."
+        )
+    head = (
+        "Each column comes from `python -m rnn_course run-all` in full mode on one device: the "
+        "committed notebooks carry the outputs of their own run (`--inplace`), `results/DEVICE.json` "
+        f"those of other devices (`--device-file`); `{COMMAND}` writes this table from them. "
+        "A cell marked (older code) was measured before the lesson's code last changed."
     )
-    intro = (
-        f"Measured with `python -m rnn_course run-all --inplace`: {where}. The committed notebooks "
-        "carry the outputs of these runs, and this table is written from the results they "
-        f"recorded by `{COMMAND}`."
-    )
-    return "\n".join([intro, "", *rows])
+    return "\n".join([head, "", *intro, "", *rows])
+
+
+def _table_cell(row: TableRow, stamp: dict) -> str:
+    """One device's cell of a row: wall time and the row's text filled from the stamp's results."""
+    values = {name: item["value"] for name, item in stamp["results"].items()}
+    fields = {field for _, field, _, _ in string.Formatter().parse(row.shows) if field}
+    missing = sorted(fields - set(values))
+    if missing:
+        raise ValueError(
+            f"lesson {row.lesson}'s {device_of(stamp) or 'unknown-device'} run recorded no "
+            f"{', '.join(missing)} (it has {', '.join(values)}): rename the field in RESULTS_TABLE "
+            "in rnn_course/tools/assets.py"
+        )
+    older = "" if stamp["current"] else " (older code)"
+    return f"{stamp['wall_time_s']:.0f} s{older}: {row.shows.format(**values)}"
 
 
 def _environment(stamp: dict) -> str:
-    """'device cpu (2 cores), python 3.11.9, torch 2.14.1' from a run-all stamp."""
+    """'device cpu (2 CPU cores), python 3.11.9, torch 2.14.1' from a run-all stamp."""
     parts = {}
     for part in stamp.get("setup", "").split("|"):
         key, _, value = part.strip().partition(" ")
@@ -325,7 +389,10 @@ def _environment(stamp: dict) -> str:
 
 
 def write_readme_table(
-    readme: Path = README, folder: Path = NOTEBOOKS_DIR, table: tuple[TableRow, ...] = RESULTS_TABLE
+    readme: Path = README,
+    folder: Path = NOTEBOOKS_DIR,
+    table: tuple[TableRow, ...] = RESULTS_TABLE,
+    results_dir: Path = RESULTS_DIR,
 ) -> bool:
     """Put `results_table` between the README's table markers; return True when it changed."""
     text = Path(readme).read_text(encoding="utf-8")
@@ -333,7 +400,7 @@ def write_readme_table(
     old, end, after = rest.partition(TABLE_END)
     if not begin or not end:
         raise ValueError(f"{readme} lacks the lines {TABLE_BEGIN!r} and {TABLE_END!r}")
-    new = f"\n{results_table(folder, table)}\n"
+    new = f"\n{results_table(folder, table, results_dir)}\n"
     if new == old:
         return False
     Path(readme).write_text(before + begin + new + end + after, encoding="utf-8")
