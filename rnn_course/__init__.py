@@ -37,10 +37,13 @@ from .settings import (
 )
 from .text import (
     Vocabulary,
+    common_lines,
     known_word_fraction,
     load_shakespeare,
     load_text,
     plot_text_activation,
+    require_length,
+    separates_words,
 )
 from .training import evaluate, fit, predict
 
@@ -49,6 +52,7 @@ __all__ = [
     "SequenceClassifier",
     "Vocabulary",
     "check",
+    "common_lines",
     "count_parameters",
     "data_root",
     "draw_gru_cell",
@@ -80,7 +84,9 @@ __all__ = [
     "predict",
     "quick_note",
     "record",
+    "require_length",
     "seed_everything",
+    "separates_words",
     "setup",
     "sine_wave",
     "time_split",

@@ -3,33 +3,34 @@
 `date_examples` draws seeded (written, ISO) pairs such as ("24 Nov 2026", "2026-11-24") or
 ("二〇二六年十一月二十四日", "2026-11-24") for dates from 1900-01-01 to 2099-12-31, in the styles of
 `STYLES`, with noise: extra spaces, upper and lower case, leading zeros or none. A fixed tenth
-of the dates is held out: `split="test"` draws only from them, `split="train"` never does.
+of the dates is held out for testing and a twentieth for validation: `split="test"` and
+`split="valid"` draw only from their own dates, `split="train"` from neither.
 
 Numeric dates are ambiguous, so the data fixes one convention: slashes are read the US way,
 month/day/year, and a two-digit year follows POSIX `strptime`'s pivot (69-99 -> 1969-1999,
 00-68 -> 2000-2068), so the two-digit style is only used for dates from 1969 to 2068.
 
-`CharVocabulary` turns strings into padded batches of character ids with padding, start and
-end tokens; `DATE_VOCABULARY` holds every character the generator can write.
+`DATE_VOCABULARY`, a `text.Vocabulary` with padding, start and end tokens, holds every
+character the generator can write.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime
-import numbers
 import random
+import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 
-import torch
-
 from .errors import InputError, InputTypeError
+from .text import Vocabulary
 from .validation import check_positive_int, describe
 
 FIRST_DATE = datetime.date(1900, 1, 1)
 LAST_DATE = datetime.date(2099, 12, 31)
 TEST_FRACTION = 0.1
+VALID_FRACTION = 0.05
 SPLIT_SEED = 2026  # fixes which dates are held out, whatever seed a sample uses
 TWO_DIGIT_YEARS = (1969, 2068)  # POSIX strptime's %y: 69-99 -> 19xx, 00-68 -> 20xx
 
@@ -175,20 +176,24 @@ def styles_for(date: datetime.date, styles: Iterable[str]) -> list[str]:
 
 @cache
 def _split_dates() -> dict[str, list[datetime.date]]:
-    """Every date of 1900-2099, split once and for all into training and held-out dates."""
+    """Every date of 1900-2099, split once and for all into training, validation and test dates."""
     days = (LAST_DATE - FIRST_DATE).days + 1
     every = [FIRST_DATE + datetime.timedelta(days=k) for k in range(days)]
-    held_out = set(random.Random(SPLIT_SEED).sample(range(days), round(TEST_FRACTION * days)))
+    test = set(random.Random(SPLIT_SEED).sample(range(days), round(TEST_FRACTION * days)))
+    rest = [k for k in range(days) if k not in test]
+    valid = set(random.Random(SPLIT_SEED + 1).sample(rest, round(VALID_FRACTION * days)))
     return {
-        "train": [date for k, date in enumerate(every) if k not in held_out],
-        "test": [date for k, date in enumerate(every) if k in held_out],
+        "train": [every[k] for k in rest if k not in valid],
+        "valid": [every[k] for k in sorted(valid)],
+        "test": [every[k] for k in sorted(test)],
     }
 
 
 def split_dates(split: str) -> list[datetime.date]:
-    """The dates of `split`: 'train' (90% of 1900-2099) or 'test' (the held-out 10%)."""
-    if split not in ("train", "test"):
-        raise InputError(f"split must be 'train' or 'test', got {split!r}")
+    """The dates of `split`, in order: 'train' (85% of 1900-2099), 'valid' (5%, for choosing
+    settings) or 'test' (the held-out 10%, touched once)."""
+    if split not in ("train", "valid", "test"):
+        raise InputError(f"split must be 'train', 'valid' or 'test', got {split!r}")
     return list(_split_dates()[split])
 
 
@@ -265,77 +270,6 @@ def date_range_examples(
 # --------------------------------------------------------------------------- characters as ids
 
 
-PAD, START, END = "<pad>", "<s>", "</s>"
-
-
-class CharVocabulary:
-    """Characters <-> ids, with padding (id 0), start (1) and end (2) tokens.
-
-    `encode` turns a string into ids, `batch` a list of strings into a padded (batch, max_len)
-    tensor and their lengths, `decode` ids back into a string (stopping at the end token).
-    """
-
-    def __init__(self, characters: Iterable[str]):
-        characters = sorted(set(characters))
-        if not all(isinstance(c, str) and len(c) == 1 for c in characters):
-            raise InputError("characters must be single-character strings")
-        self.tokens = [PAD, START, END, *characters]
-        self.ids = {token: index for index, token in enumerate(self.tokens)}
-        self.pad_id, self.start_id, self.end_id = 0, 1, 2
-
-    def __len__(self) -> int:
-        return len(self.tokens)
-
-    def encode(self, text: str, start: bool = False, end: bool = False) -> list[int]:
-        """The ids of `text`'s characters, after a start token and before an end token if asked."""
-        if not isinstance(text, str):
-            raise InputTypeError(f"text must be a string, got {describe(text)}")
-        unknown = sorted({c for c in text if c not in self.ids})
-        if unknown:
-            raise InputError(f"characters not in the vocabulary: {unknown!r} (in {text!r})")
-        ids = [self.ids[c] for c in text]
-        return [self.start_id] * start + ids + [self.end_id] * end
-
-    def batch(
-        self, texts: Sequence[str], start: bool = False, end: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Padded ids (batch, max_len) int64, pad id 0, and the lengths (batch,) int64."""
-        if isinstance(texts, str) or not isinstance(texts, Sequence) or not texts:
-            raise InputTypeError(
-                f"texts must be a non-empty list of strings, got {describe(texts)}"
-            )
-        encoded = [self.encode(text, start, end) for text in texts]
-        lengths = torch.tensor([len(ids) for ids in encoded])
-        padded = torch.full((len(encoded), int(lengths.max())), self.pad_id, dtype=torch.int64)
-        for row, ids in enumerate(encoded):
-            padded[row, : len(ids)] = torch.tensor(ids, dtype=torch.int64)
-        return padded, lengths
-
-    def decode(self, ids: Iterable[int]) -> str:
-        """The string of `ids` (a list or a 1-D tensor), stopping at the first end token."""
-        if isinstance(ids, torch.Tensor):
-            ids = ids.tolist()
-        ids = list(ids)
-        bad = [
-            i
-            for i in ids
-            if not isinstance(i, numbers.Integral)
-            or isinstance(i, bool)
-            or not 0 <= i < len(self.tokens)
-        ]
-        if bad:
-            raise InputError(
-                f"ids must be ints from 0 to {len(self.tokens) - 1} (a 1-D sequence), got {bad[0]!r}"
-            )
-        text = []
-        for index in ids:
-            if index == self.end_id:
-                break
-            if index not in (self.pad_id, self.start_id):
-                text.append(self.tokens[index])
-        return "".join(text)
-
-
 def _date_characters() -> set[str]:
     words = MONTHS + WEEKDAYS
     characters = set("".join(words) + "".join(words).upper() + "".join(words).lower())
@@ -344,4 +278,60 @@ def _date_characters() -> set[str]:
     return characters
 
 
-DATE_VOCABULARY = CharVocabulary(_date_characters())
+DATE_VOCABULARY = Vocabulary("".join(_date_characters()), pad=True, start=True, end=True)
+
+
+# --------------------------------------------------------------------------- guards
+
+
+MAX_INPUT_LENGTH = 64  # longer than anything the generator writes (tests/test_dates.py checks)
+WRITTEN_YEAR = re.compile(r"(?<![\d+-])\d{4}(?!\d)|[〇零一二三四五六七八九]{4}(?=\s*年)")
+CHINESE_VALUES = {char: str(k) for k, char in enumerate(CHINESE_DIGITS)} | {"零": "0"}
+ISO_OUTPUT = re.compile(r"\d{4}-\d\d-\d\d(/\d{4}-\d\d-\d\d)?")
+
+
+def check_written(text: str) -> str:
+    """`text` itself if a model trained on this data can read it (lesson 10), else an error.
+
+    Raises `InputError` naming what is wrong: an empty text, one longer than
+    `MAX_INPUT_LENGTH`, a character the generator never writes, or a year (four digits, or four
+    Chinese numerals before 年) outside 1900-2099. An impossible day such as 31 February is
+    caught on the way out, by `calendar_dates`.
+    """
+    if not isinstance(text, str):
+        raise InputTypeError(f"a written date must be a str, got {describe(text)}")
+    if not text.strip():
+        raise InputError(f"a written date must hold a date, got {text!r}")
+    if len(text) > MAX_INPUT_LENGTH:
+        raise InputError(
+            f"a written date can have at most {MAX_INPUT_LENGTH} characters, got {len(text)}: "
+            f"{text[:30]!r}..."
+        )
+    unknown = sorted(set(text) - set(DATE_VOCABULARY.chars))
+    if unknown:
+        raise InputError(
+            f"{text!r} has characters that no written date of this data holds: {unknown}"
+        )
+    for year in WRITTEN_YEAR.findall(text):
+        value = int("".join(CHINESE_VALUES.get(char, char) for char in year))
+        if not FIRST_DATE.year <= value <= LAST_DATE.year:
+            raise InputError(
+                f"{text!r} names the year {value}: the data, and so the model, covers "
+                f"{FIRST_DATE.year} to {LAST_DATE.year} only"
+            )
+    return text
+
+
+def calendar_dates(output: str) -> tuple[datetime.date, ...] | None:
+    """The dates an output writes, one ('2026-11-24') or an interval's two
+    ('2026-11-24/2026-12-03'); None if it is not in that form or names a day that does not
+    exist (2026-02-31) or lies outside 1900-2099 (lesson 10)."""
+    if not isinstance(output, str):
+        raise InputTypeError(f"output must be a str, got {describe(output)}")
+    if not ISO_OUTPUT.fullmatch(output):
+        return None
+    try:
+        days = tuple(datetime.date.fromisoformat(part) for part in output.split("/"))
+    except ValueError:
+        return None
+    return days if all(FIRST_DATE <= day <= LAST_DATE for day in days) else None

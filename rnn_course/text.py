@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import zlib
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -80,42 +81,84 @@ def load_text(path: str | os.PathLike) -> str:
     return text.replace("\r\n", "\n")
 
 
-class Vocabulary:
-    """The distinct characters of a text, sorted; a character's id is its position (lesson 09).
+PAD, START, END = "<pad>", "<s>", "</s>"
 
-    `Vocabulary(text)` builds it; `Vocabulary("".join(vocabulary.chars))` rebuilds the same one
-    (how a checkpoint stores it).
+
+class Vocabulary:
+    """The distinct characters of a text, sorted, and their ids (lessons 09 and 10).
+
+    With no options a character's id is its position in `chars` (lesson 09). The special tokens
+    are options (lesson 10): `pad=True` adds `<pad>` (id 0, it fills a batch's short rows),
+    `start=True` `<s>` and `end=True` `</s>`, in that order, before the characters; `tokens`
+    lists the token of every id. `Vocabulary("".join(vocabulary.chars))`, with the same options,
+    rebuilds the same one (how a checkpoint stores it).
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, pad: bool = False, start: bool = False, end: bool = False):
         if not isinstance(text, str):
             raise InputTypeError(f"text must be a str, got {type(text).__name__}")
         if not text:
             raise InputError("text is empty: a vocabulary needs at least one character")
         self.chars: list[str] = sorted(set(text))
-        self.ids: dict[str, int] = {char: index for index, char in enumerate(self.chars)}
+        wanted = [(PAD, pad), (START, start), (END, end)]
+        self.tokens: list[str] = [token for token, on in wanted if on] + self.chars
+        self.ids: dict[str, int] = {token: index for index, token in enumerate(self.tokens)}
+        self.pad_id, self.start_id, self.end_id = (self.ids.get(token) for token, _ in wanted)
 
     def __len__(self) -> int:
-        return len(self.chars)
+        return len(self.tokens)
 
     def __repr__(self) -> str:
-        return f"Vocabulary({len(self)} characters)"
+        specials = len(self.tokens) - len(self.chars)
+        return f"Vocabulary({len(self.chars)} characters" + (
+            f", {specials} special tokens)" if specials else ")"
+        )
 
-    def encode(self, text: str) -> torch.Tensor:
-        """The ids of `text`'s characters: an int64 tensor of shape (len(text),)."""
+    def _special(self, token: str, option: str) -> int:
+        if token not in self.ids:
+            raise InputError(f"this vocabulary has no {token} token: build it with {option}=True")
+        return self.ids[token]
+
+    def encode(self, text: str, start: bool = False, end: bool = False) -> torch.Tensor:
+        """The ids of `text`'s characters, int64 of shape (len(text),), after `<s>` if `start`
+        and before `</s>` if `end`."""
         if not isinstance(text, str):
             raise InputTypeError(f"text must be a str, got {type(text).__name__}")
-        unknown = sorted(set(text) - self.ids.keys())
+        unknown = sorted(set(text) - set(self.chars))
         if unknown:
             shown = ", ".join(repr(char) for char in unknown[:10])
             raise InputError(
-                f"text has characters that are not in the vocabulary ({len(self)} characters of "
-                f"the training text): {shown}"
+                f"text has characters that are not in the vocabulary ({len(self.chars)} "
+                f"characters of the training text): {shown}"
             )
-        return torch.tensor([self.ids[char] for char in text], dtype=torch.int64)
+        ids = [self.ids[char] for char in text]
+        if start:
+            ids.insert(0, self._special(START, "start"))
+        if end:
+            ids.append(self._special(END, "end"))
+        return torch.tensor(ids, dtype=torch.int64)
+
+    def batch(
+        self, texts: list[str], start: bool = False, end: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Texts as one padded batch: ids (batch, longest) int64, filled with the padding id,
+        and the lengths (batch,) int64; `start` and `end` as in `encode`."""
+        if not isinstance(texts, (list, tuple)) or not texts:
+            raise InputTypeError(
+                f"texts must be a non-empty list of strings, got {type(texts).__name__}"
+                + (" (empty)" if isinstance(texts, (list, tuple)) else "")
+            )
+        pad_id = self._special(PAD, "pad")
+        encoded = [self.encode(text, start, end) for text in texts]
+        lengths = torch.tensor([len(ids) for ids in encoded], dtype=torch.int64)
+        padded = torch.full((len(texts), int(lengths.max())), pad_id, dtype=torch.int64)
+        for row, ids in enumerate(encoded):
+            padded[row, : len(ids)] = ids
+        return padded, lengths
 
     def decode(self, ids: torch.Tensor | Iterable[int]) -> str:
-        """The text of a 1-D sequence of ids (a tensor of shape (length,) or a list of ints)."""
+        """The text of a 1-D sequence of ids (a tensor of shape (length,) or a list of ints):
+        padding and start tokens are skipped, and it stops at the first end token."""
         if isinstance(ids, torch.Tensor):
             if ids.dim() != 1 or ids.is_floating_point() or ids.is_complex():
                 raise InputError(
@@ -133,7 +176,9 @@ class Vocabulary:
                 f"ids must be ints from 0 to {len(self) - 1} (the vocabulary's size - 1), "
                 f"got {bad[0]!r}"
             )
-        return "".join(self.chars[i] for i in ids)
+        if self.end_id in ids:
+            ids = ids[: ids.index(self.end_id)]
+        return "".join(self.tokens[i] for i in ids if i not in (self.pad_id, self.start_id))
 
 
 def known_word_fraction(sample: str, text: str) -> float:
@@ -149,6 +194,44 @@ def known_word_fraction(sample: str, text: str) -> float:
         return 0.0
     known = set(WORD.findall(text.lower()))
     return sum(word in known for word in words) / len(words)
+
+
+def require_length(text: str, minimum: int) -> None:
+    """Raise `InputError` unless `text` has at least `minimum` characters (lesson 09's own text)."""
+    if not isinstance(text, str):
+        raise InputTypeError(f"text must be a str, got {type(text).__name__}")
+    if len(text) < minimum:
+        raise InputError(
+            f"the text has {len(text):,} characters; lesson 09 needs at least {minimum:,} "
+            "(90% to train on, 10% to validate): use a longer text"
+        )
+
+
+def common_lines(text: str, count: int, max_length: int = 40) -> list[str]:
+    """The `count` most frequent non-empty lines of `text` with at most `max_length` characters.
+
+    Lesson 09's prompts, taken from the text itself (in a play: speakers' names). Each line keeps
+    its '\\n'; ties go to the line that comes first. A text with fewer such lines is padded with
+    its first `max_length` characters.
+    """
+    if not isinstance(text, str) or not text:
+        raise InputError(f"text must be a non-empty str, got {type(text).__name__} {text!r:.40}")
+    lines = Counter(line for line in text.split("\n") if 0 < len(line) <= max_length)
+    found = [line + "\n" for line, _ in lines.most_common(count)]
+    return found + [text[:max_length]] * (count - len(found))
+
+
+def separates_words(text: str) -> bool:
+    """True when `text` puts spaces between its words: at least one space per 12 letters.
+
+    English has about one space per 5 letters; Chinese and Japanese have none, and Thai puts
+    them between phrases only. Where this is False, `known_word_fraction` would count a whole
+    clause as one word, so lesson 09 skips its word check.
+    """
+    if not isinstance(text, str):
+        raise InputTypeError(f"text must be a str, got {type(text).__name__}")
+    letters = sum(len(word) for word in WORD.findall(text))
+    return letters > 0 and 12 * text.count(" ") >= letters
 
 
 def plot_text_activation(text: str, values, *, title: str, width: int = 80):

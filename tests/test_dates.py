@@ -14,11 +14,14 @@ from rnn_course.dates import (
     FIRST_DATE,
     LAST_DATE,
     LONG_STYLES,
+    MAX_INPUT_LENGTH,
     SHORT_STYLES,
     STYLES,
     TEST_FRACTION,
     TWO_DIGIT_YEARS,
-    CharVocabulary,
+    VALID_FRACTION,
+    calendar_dates,
+    check_written,
     chinese_number,
     date_examples,
     date_range_examples,
@@ -119,13 +122,14 @@ def test_two_digit_years_follow_the_posix_pivot_and_nothing_else():
         write_date(datetime.date(1950, 1, 1), "us_numeric_short", random.Random(0))
 
 
-def test_held_out_dates_are_a_tenth_and_never_trained_on():
-    train, test = set(split_dates("train")), set(split_dates("test"))
+def test_test_and_validation_dates_are_held_out_and_never_trained_on():
+    train, valid, test = (set(split_dates(split)) for split in ("train", "valid", "test"))
     days = (LAST_DATE - FIRST_DATE).days + 1
-    assert not train & test and len(train) + len(test) == days
-    assert len(test) == round(TEST_FRACTION * days)
-    assert min(train | test) == FIRST_DATE and max(train | test) == LAST_DATE
-    for split, dates in (("train", train), ("test", test)):
+    assert not train & test and not train & valid and not valid & test
+    assert len(train) + len(valid) + len(test) == days
+    assert len(test) == round(TEST_FRACTION * days) and len(valid) == round(VALID_FRACTION * days)
+    assert min(train | valid | test) == FIRST_DATE and max(train | valid | test) == LAST_DATE
+    for split, dates in (("train", train), ("valid", valid), ("test", test)):
         for _, target in date_examples(500, split, seed=3):
             assert datetime.date.fromisoformat(target) in dates
 
@@ -140,12 +144,14 @@ def test_samples_are_seeded_and_cover_the_styles_asked_for():
 
 
 def test_ranges_are_two_dates_of_the_split_in_order_and_in_one_style():
-    for split in ("train", "test"):
+    for split in ("train", "valid", "test"):
         allowed = set(split_dates(split))
+        days = split_dates(split)
+        widest_gap = max((later - earlier).days for earlier, later in zip(days, days[1:]))
         for text, target in date_range_examples(300, split, seed=2):
             start, end = (datetime.date.fromisoformat(part) for part in target.split("/"))
             assert start in allowed and end in allowed and start < end, (text, target)
-            assert (end - start).days <= 365 + 60, (text, target)  # the next date of the split
+            assert (end - start).days <= 365 + widest_gap, (text, target)  # the split's next date
             separator = re.search(r" - | to | – |至|到|—", text)
             first, second = text[: separator.start()], text[separator.end() :]
             styles = [s for s in SHORT_STYLES if styles_for(start, [s])]
@@ -172,14 +178,53 @@ def test_every_character_written_is_in_the_vocabulary():
         assert DATE_VOCABULARY.decode(DATE_VOCABULARY.encode(text + target)) == text + target
 
 
-def test_the_vocabulary_pads_starts_and_ends():
-    vocabulary = CharVocabulary("ab")
-    assert vocabulary.tokens == ["<pad>", "<s>", "</s>", "a", "b"] and len(vocabulary) == 5
-    assert vocabulary.encode("ba", start=True, end=True) == [1, 4, 3, 2]
-    padded, lengths = vocabulary.batch(["ab", "b"], end=True)
-    assert padded.tolist() == [[3, 4, 2], [4, 2, 0]] and lengths.tolist() == [3, 2]
-    assert padded.dtype == torch.int64 and lengths.dtype == torch.int64
-    assert vocabulary.decode(torch.tensor([1, 3, 4, 2, 3])) == "ab"
+def test_the_date_vocabulary_has_padding_start_and_end_first():
+    assert DATE_VOCABULARY.tokens[:3] == ["<pad>", "<s>", "</s>"]
+    assert (DATE_VOCABULARY.pad_id, DATE_VOCABULARY.start_id, DATE_VOCABULARY.end_id) == (0, 1, 2)
+
+
+def test_no_written_date_is_longer_than_the_input_guard_allows():
+    samples = date_examples(3000, styles=LONG_STYLES, seed=8) + date_range_examples(3000, seed=8)
+    longest = max(len(text) for text, _ in samples)
+    assert longest <= MAX_INPUT_LENGTH, f"a written date of {longest} characters"
+    for text, _ in samples[::10]:
+        assert check_written(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "must hold a date"),
+        ("   ", "must hold a date"),
+        ("24 Nov 2026 " * 6, "at most 64 characters, got 72"),
+        ("24 Nov 2026!", r"characters that no written date of this data holds: \['!'\]"),
+        ("24 Nov 1899", "names the year 1899: .* 1900 to 2099 only"),
+        ("11/24/2100", "names the year 2100"),
+        ("一八九九年十一月二十四日", "names the year 1899"),
+        ("1 Jan 2026 to 3 Jan 2100", "names the year 2100"),
+    ],
+)
+def test_the_input_guard_refuses_what_the_data_never_covers(text, message):
+    with pytest.raises(InputError, match=message):
+        check_written(text)
+
+
+def test_the_input_guard_reads_years_not_time_zones():
+    assert check_written("Tue, 24 Nov 2026 14:05:00 +0800")  # +0800 is no year 800
+    assert check_written("二〇二六年十一月二十四日 星期二")
+    with pytest.raises(InputTypeError, match="must be a str"):
+        check_written(2026)
+
+
+def test_outputs_are_read_back_as_real_calendar_dates():
+    day = datetime.date(2026, 11, 24)
+    assert calendar_dates("2026-11-24") == (day,)
+    assert calendar_dates("2026-11-24/2026-12-03") == (day, datetime.date(2026, 12, 3))
+    for output in ["2026-02-31", "2026-13-01", "1899-12-31", "2026-11-2", "2026-11-24/", "",
+                   "2026-11-24 ", "2026-11-24/2026-02-30", "20261124"]:  # fmt: skip
+        assert calendar_dates(output) is None, output
+    with pytest.raises(InputTypeError, match="output must be a str"):
+        calendar_dates(None)
 
 
 @pytest.mark.parametrize(
@@ -188,11 +233,15 @@ def test_the_vocabulary_pads_starts_and_ends():
         (
             lambda: DATE_VOCABULARY.encode("24 Nov 2026!"),
             InputError,
-            r"not in the vocabulary: \['!'\]",
+            r"not in the vocabulary .*: '!'",
         ),
-        (lambda: DATE_VOCABULARY.encode(2026), InputTypeError, "text must be a string"),
+        (lambda: DATE_VOCABULARY.encode(2026), InputTypeError, "text must be a str"),
         (lambda: DATE_VOCABULARY.batch("24 Nov"), InputTypeError, "list of strings"),
-        (lambda: date_examples(5, split="valid"), InputError, "split must be 'train' or 'test'"),
+        (
+            lambda: date_examples(5, split="validation"),
+            InputError,
+            "split must be 'train', 'valid' or 'test'",
+        ),
         (lambda: date_examples(5, styles=["iso"]), InputError, "styles must be names from"),
         (lambda: date_examples(5, styles="day_mon_year"), InputTypeError, "list of style names"),
         (lambda: date_examples(0), InputError, "n must be a positive int"),
@@ -220,7 +269,7 @@ def test_the_vocabulary_pads_starts_and_ends():
         (
             lambda: DATE_VOCABULARY.decode(torch.ones(2, 2, dtype=torch.int64)),
             InputError,
-            "ids must be ints",
+            "ids must be a 1-D integer tensor",
         ),
     ],
 )

@@ -16,10 +16,13 @@ from rnn_course import text as text_module
 from rnn_course.errors import DataError, DataNotFoundError, InputError, InputTypeError
 from rnn_course.text import (
     Vocabulary,
+    common_lines,
     known_word_fraction,
     load_shakespeare,
     load_text,
     plot_text_activation,
+    require_length,
+    separates_words,
 )
 
 matplotlib.use("Agg")
@@ -213,6 +216,47 @@ def test_real_text_and_a_fitted_model_pass_an_untrained_model_fails(shakespeare)
     assert real > 0.95, f"real validation text: {real:.0%} of its words in the training text"
     assert fitted > 0.8, f"a 5-gram sample: {fitted:.0%} of its words in the training text"
     assert untrained < 0.5, f"an untrained model: {untrained:.0%} of its words in the training text"
+
+
+# ----------------------------------------------------------------------------- any text
+
+
+def test_require_length_names_the_length_and_the_minimum():
+    require_length("x" * 20, 20)
+    with pytest.raises(
+        InputError, match=r"the text has 1,999 characters; lesson 09 needs at least 2,000"
+    ):
+        require_length("x" * 1999, 2000)
+    with pytest.raises(InputTypeError, match=r"text must be a str, got bytes"):
+        require_length(b"abc", 1)
+
+
+def test_common_lines_are_the_most_frequent_short_lines(shakespeare):
+    assert common_lines(shakespeare, 2) == ["GLOUCESTER:\n", "DUKE VINCENTIO:\n"]
+    assert common_lines("b\na\nb\na\nc\n", 3) == ["b\n", "a\n", "c\n"]  # ties: first seen first
+    assert common_lines(POEM, 1) == ["床前明月光，\n"]
+
+
+def test_common_lines_fall_back_on_the_opening():
+    long_line = "word " * 20
+    assert common_lines(long_line, 2, max_length=10) == ["word word ", "word word "]
+    with pytest.raises(InputError, match=r"text must be a non-empty str"):
+        common_lines("", 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "spaced"),
+    [
+        ("To be, or not to be, that is the question.", True),
+        ("Der Mensch ist frei geschaffen, ist frei, und würd er in Ketten geboren.", True),
+        (POEM, False),
+        ("吾輩は猫である。名前はまだ無い。", False),
+        ("สวัสดีครับ วันนี้อากาศดีมาก ขอบคุณครับ", False),  # Thai: spaces between phrases
+        ("... 123 !", False),
+    ],
+)
+def test_separates_words_fits_the_script(text, spaced):
+    assert separates_words(text) is spaced
 
 
 # ----------------------------------------------------------------------------- the figure
