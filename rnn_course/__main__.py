@@ -1,7 +1,10 @@
 """Command line: `python -m rnn_course run-all [--quick] [--seed N] [--inplace] [--out DIR] [LESSON ...]`.
 
 `python -m rnn_course colab [--repo OWNER/NAME] [--ref REF]` rewrites the Colab parts.
-`python -m rnn_course release` writes the student editions in exercises/.
+`python -m rnn_course release [--lang zh]` writes the student editions in exercises/ (with
+--lang, a translated edition: notebooks/zh/ and exercises/zh/ from translations/zh/).
+`python -m rnn_course translations zh` extracts the lessons' text into the catalogues of
+translations/zh/ (changed English becomes fuzzy, as with msgmerge).
 `python -m rnn_course grade SUBMISSION... [--out grades.csv] [--timeout S] [--jobs N]
 [--shard I/N]` grades notebooks, each in its own sandbox (or share I of N of them);
 `python -m rnn_course grade-merge SHARD... --out grades.csv` merges the shards into one table.
@@ -70,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     release.add_argument("--lessons", type=Path, default=REPO_ROOT / "notebooks")
     release.add_argument("--out", type=Path, default=REPO_ROOT / "exercises")
+    release.add_argument(
+        "--lang", help="a translation (zh): notebooks/LANG/ and exercises/LANG/ from translations/"
+    )
+    translations = commands.add_parser(
+        "translations", help="update the gettext catalogues of a language from the lessons"
+    )
+    translations.add_argument("lang", help="language code (zh)")
     grade = commands.add_parser(
         "grade", help="grade submitted notebooks (files or folders) into a table"
     )
@@ -118,14 +128,17 @@ def main(argv: list[str] | None = None) -> int:
     assets.add_argument(
         "--readme",
         type=Path,
-        default=REPO_ROOT / "README.md",
-        help="the README whose results table to write",
+        nargs="+",
+        default=[REPO_ROOT / "README.md", REPO_ROOT / "README.zh-CN.md"],
+        help="the READMEs whose results table to write (default: the English and the Chinese)",
     )
     args = parser.parse_args(argv)
     if args.command == "colab":
         return _colab(args)
     if args.command == "release":
         return _release(args)
+    if args.command == "translations":
+        return _translations(args)
     if args.command == "grade":
         return _grade(args)
     if args.command == "grade-merge":
@@ -143,6 +156,21 @@ def main(argv: list[str] | None = None) -> int:
         for path in save_device_results(reports):
             print(f"device results: {path}")
     return 1 if any(r["status"] != "ok" for r in reports) else 0
+
+
+def _translations(args: argparse.Namespace) -> int:
+    from .tools import translation
+
+    try:
+        report = translation.update(args.lang)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for path, total, fuzzy, untranslated in report:
+        print(
+            f"{path.relative_to(REPO_ROOT)}: {total} entries, {fuzzy} fuzzy, {untranslated} untranslated"
+        )
+    return 0
 
 
 def _colab(args: argparse.Namespace) -> int:
@@ -165,6 +193,20 @@ def _colab(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     from .tools.release import release
 
+    if args.lang:
+        from .tools import translation
+
+        try:
+            report = translation.release(args.lang, args.lessons, args.out)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        for path, english in report:
+            print(
+                f"wrote {path} and its student edition"
+                + (f" ({english} pieces still in English)" if english else "")
+            )
+        return 0
     written, removed = release(args.lessons, args.out)
     for path in written:
         print(f"wrote {path}")
@@ -178,13 +220,14 @@ def _assets(args: argparse.Namespace) -> int:
 
     try:
         written, left_out = write_assets(args.out, args.lessons)
-        changed = write_readme_table(args.readme, args.lessons)
+        changed = [write_readme_table(readme, args.lessons) for readme in args.readme]
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for path in written:
         print(f"wrote {path}")
-    print(f"{'wrote' if changed else 'kept'} the results table in {args.readme}")
+    for readme, was_changed in zip(args.readme, changed):
+        print(f"{'wrote' if was_changed else 'kept'} the results table in {readme}")
     for message in left_out:
         print(message)
     return 0

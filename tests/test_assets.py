@@ -45,10 +45,11 @@ def test_committed_assets_are_current(fresh):
     assert not problems, "stale assets/: " + "; ".join(problems) + f". To fix: {FIX}"
 
 
-def test_readme_results_table_is_current():
-    readme = assets.README.read_text()
+@pytest.mark.parametrize("name", ["README.md", "README.zh-CN.md"])
+def test_readme_results_table_is_current(name):
+    readme = (assets.README.parent / name).read_text()
     assert f"{assets.TABLE_BEGIN}\n{assets.results_table()}\n{assets.TABLE_END}" in readme, (
-        f"README.md's results table differs from the lessons' stamped results: {FIX} README.md"
+        f"{name}'s results table differs from the lessons' stamped results: {FIX}"
     )
 
 

@@ -5,8 +5,10 @@ JupyterLab starts from this project's environment on 127.0.0.1 with a token, in 
 lesson in which one exercise's answer is wrong; Playwright drives Debian's Chromium: open the
 lesson, Run > Run All Cells, wait for every cell, then assert that no cell shows an error or
 anything on stderr, that a plot rendered, that the wrong answer's FAIL is a red block headed by
-the exercise's name while a PASS is a small green line, and that no `recorded` line is in view.
-Screenshots (top, first plot, the FAIL block, end) go to build/browser/.
+the exercise's name while a PASS is a small green line, that no `recorded` line is in view, and
+that the Markdown rendered: formulas typeset, no raw markup. The same runs for the lesson's
+Chinese edition (notebooks/zh/), whose Markdown must render as Chinese text.
+Screenshots (top, first plot, the FAIL block, end) go to build/browser/ (zh/ for the Chinese).
 
 Needs the `playwright` Python package (its driver is bundled; no browser download) and a
 Chromium (`apt-get install chromium`, or RNN_COURSE_CHROMIUM=/path/to/chrome); skipped otherwise.
@@ -33,6 +35,7 @@ import pytest
 from rnn_course.settings import CHECKS_ENV, QUICK_ENV, REPO_ROOT
 
 LESSON = REPO_ROOT / "notebooks" / "02_time_series.ipynb"
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 WRONG_EXERCISE = "standardize"  # its answer in the copy: the test set scaled with its own mean
 WRONG_ANSWER = """def standardize(train, test):
     return (train - train.mean()) / train.std(), (test - test.mean()) / test.std()
@@ -217,7 +220,10 @@ _CELL_STATE = """() => {
     background: getComputedStyle(el).backgroundColor, height: el.getBoundingClientRect().height,
   };
   const outputs = [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output')];
+  const markdown = [...document.querySelectorAll('.jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown')];
   return {
+    markdown: markdown.map(m => m.innerText).join('\n'),
+    formulas: document.querySelectorAll('.jp-Notebook .jp-RenderedMarkdown mjx-container').length,
     fail: look(document.querySelector('.jp-Notebook .rnn-course-fail')),
     pass: look(document.querySelector('.jp-Notebook .rnn-course-pass')),
     recorded: outputs.filter(o => /^recorded /m.test(o.innerText)).length,
@@ -285,16 +291,18 @@ def run_all_in_jupyterlab(server: JupyterLab, notebook: Path, artifacts: Path) -
     return state
 
 
-def test_lesson_runs_in_jupyterlab_in_chromium(jupyter_lab):
-    assert LESSON.is_file(), f"{LESSON} is missing: the browser test runs that lesson"
+@pytest.mark.parametrize("edition", ["", "zh"], ids=["english", "chinese"])
+def test_lesson_runs_in_jupyterlab_in_chromium(jupyter_lab, edition):
+    path = LESSON.parent / edition / LESSON.name
+    assert path.is_file(), f"{path} is missing: the browser test runs that lesson"
     notebook = jupyter_lab.root / LESSON.name
-    lesson = nbformat.read(LESSON, as_version=4)  # the browser saves into this copy
+    lesson = nbformat.read(path, as_version=4)  # the browser saves into this copy
     (solution,) = [
         cell for cell in lesson.cells if cell.source.startswith(f"def {WRONG_EXERCISE}(")
     ]
     solution.source = WRONG_ANSWER
     nbformat.write(lesson, notebook)
-    state = run_all_in_jupyterlab(jupyter_lab, notebook, ARTIFACTS)
+    state = run_all_in_jupyterlab(jupyter_lab, notebook, ARTIFACTS / edition)
 
     assert not state["bad"], "cells printed errors or warnings:\n" + "\n---\n".join(state["bad"])
     assert state["done"] == state["cells"] > 0, (
@@ -312,6 +320,14 @@ def test_lesson_runs_in_jupyterlab_in_chromium(jupyter_lab):
     )
     assert fail["height"] > 2 * passed["height"], f"the FAIL block is not a block: {fail}"
     assert state["recorded"] == 0, f"{state['recorded']} `recorded` lines are in view"
+    english_formulas = sum(
+        cell.source.count("$") for cell in lesson.cells if cell.cell_type == "markdown"
+    )
+    assert state["formulas"] > 0 or not english_formulas, "no formula was typeset"
+    raw = re.findall(r"\*\*\S|\$\S|\]\(http", state["markdown"])
+    assert not raw, f"raw Markdown or LaTeX in the rendered text: {raw[:5]}"
+    chinese = len(CHINESE.findall(state["markdown"]))
+    assert (chinese > 500) == (edition == "zh"), f"{chinese} Chinese characters rendered"
 
     saved = nbformat.read(notebook, as_version=4)
     outputs = [o for cell in saved.cells if cell.cell_type == "code" for o in cell.outputs]

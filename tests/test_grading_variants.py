@@ -31,6 +31,8 @@ from rnn_course.tools.grading import (
 from rnn_course.tools.release import student_edition
 from rnn_course.tools.runner import NOTEBOOKS_DIR
 
+pytestmark = pytest.mark.long  # many notebooks: .ci/run runs it in its default job only
+
 LESSON_PATHS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 GRADED = ("01", "02", "05", "06")
 

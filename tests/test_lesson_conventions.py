@@ -98,18 +98,24 @@ def test_library_text_in_a_compared_output_is_caught(output):
     assert not compared_library_text(nbformat.v4.new_notebook(cells=[cell]))
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=IDS)
-def test_every_assert_has_a_message(path):
-    for index, cell in code_cells(path):
-        code = "\n".join(  # an IPython magic becomes `pass`, keeping the block it is in
+def parsed(cell) -> ast.Module:
+    """A code cell's syntax tree; an IPython magic becomes `pass`, keeping the block it is in."""
+    return ast.parse(
+        "\n".join(
             line[: len(line) - len(line.lstrip())] + "pass"
             if line.lstrip().startswith(("%", "!"))
             else line
             for line in cell.source.split("\n")
         )
+    )
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+def test_every_assert_has_a_message(path):
+    for index, cell in code_cells(path):
         bare = [
             node.lineno
-            for node in ast.walk(ast.parse(code))
+            for node in ast.walk(parsed(cell))
             if isinstance(node, ast.Assert) and node.msg is None
         ]
         assert not bare, (
@@ -171,3 +177,23 @@ def test_stored_outputs_hold_no_error_warning_or_progress_bar(path):
                 or "ipywidgets" in cell.source
                 or "interact" in cell.source
             ), f"{path.name} cell {index}: a stored widget (it renders as text on GitHub)"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+def test_lessons_call_exercises_positionally(path):
+    """The checks call an answer positionally, so any parameter names pass; a keyword call in a
+    later cell would then fail with a name the statement did not make the student use."""
+    answers = {cell.metadata.get("nbgrader", {}).get("grade_id") for _, cell in code_cells(path)}
+    for index, cell in code_cells(path):
+        keyword_calls = [
+            f"{node.func.id}(..., {node.keywords[0].arg}=...)"
+            for node in ast.walk(parsed(cell))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in answers
+            and node.keywords
+        ]
+        assert not keyword_calls, (
+            f"{path.name} cell {index}: {keyword_calls[0]}: call an exercise's answer "
+            "positionally, as its check does"
+        )

@@ -5,17 +5,20 @@ which the configuration sets), with no RNN_COURSE_CHECKS in the environment: the
 be strict by themselves. Each submission answers its exercises right, wrong, not at all, or
 right in an honest variant (a helper above the function, a comment on its `def` line, a line
 after it that uses it); nbgrader's marks must be those, and the course grader's. One lesson-05
-submission replaces a check from its answer cell: its mark must be 0 in both.
+submission replaces a check from its answer cell: its mark must be 0 in both. The marks and the
+seconds per notebook of both, side by side, go to build/nbgrader/side_by_side.md.
 
 The tests that run nbgrader are skipped where it is not installed (the default CI job installs
 it: requirements-instructor.txt).
 """
 
 import importlib.util
+import json
 import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -26,12 +29,15 @@ from rnn_course.tools import grading, untouched
 from rnn_course.tools.release import solution_blocks, student_edition
 from rnn_course.tools.runner import NOTEBOOKS_DIR, lessons
 
+pytestmark = pytest.mark.long  # many notebooks: .ci/run runs it in its default job only
+
 needs_nbgrader = pytest.mark.skipif(
     importlib.util.find_spec("nbgrader") is None,
     reason="nbgrader is not installed (pip install -r requirements-instructor.txt)",
 )
 
 CONFIG = settings.REPO_ROOT / "nbgrader-course" / "nbgrader_config.py"
+REPORT = settings.REPO_ROOT / "build" / "nbgrader" / "side_by_side.md"
 STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
 PATCH = "check.last_valid_output = lambda answer: answer  # a wrong answer made to pass\n\n\n"
 LESSONS = {
@@ -126,7 +132,7 @@ def released(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def course(released) -> Path:
     """`released`, with each lesson's submissions autograded and their feedback generated."""
-    course = released
+    course, seconds = released, {}
     for stem, kinds in LESSONS.items():
         assignment = f"lesson{stem[:2]}"
         release = nbformat.read(course / "release" / assignment / f"{stem}.ipynb", 4)
@@ -135,8 +141,11 @@ def course(released) -> Path:
             folder = course / "submitted" / kind / assignment
             folder.mkdir(parents=True)
             nbformat.write(submission(release, lesson, kind), folder / f"{stem}.ipynb")
+        start = time.perf_counter()
         nbgrader(course, "autograde", assignment)
+        seconds[stem] = (time.perf_counter() - start) / len(kinds)
         nbgrader(course, "generate_feedback", assignment)
+    (course / "autograde_seconds.json").write_text(json.dumps(seconds))
     return course
 
 
@@ -145,7 +154,7 @@ def graded(course, tmp_path_factory) -> dict[tuple[str, str], dict]:
     """The course grader's rows for the same submissions, by (lesson, kind)."""
     paths = sorted((course / "submitted").glob("*/*/*.ipynb"))
     out = tmp_path_factory.mktemp("grader") / "grades.csv"
-    rows = grading.grade(paths, out=out, jobs=2, progress=False)
+    rows = grading.grade(paths, out=out, jobs=1, progress=False)  # one at a time, as nbgrader
     return {(Path(r["submission"]).stem, Path(r["submission"]).parts[-3]): r for r in rows}
 
 
@@ -239,6 +248,28 @@ def test_the_release_is_the_student_edition(released):
         assert f"/exercises/{stem}.ipynb)" in release.cells[0].source
 
 
+def write_side_by_side(course: Path, graded: dict, table: list) -> None:
+    """The marks of both and their seconds per notebook, as Markdown, in REPORT."""
+    autograde = json.loads((course / "autograde_seconds.json").read_text())
+    lines = [
+        "| lesson | submission | nbgrader marks | course grader marks |",
+        "|---|---|---|---|",
+        *(
+            f"| {stem[:2]} | {kind} | {sum(ours.values()):g}/{len(ours)} "
+            f"| {sum(marks.values()):g}/{len(marks)} |"
+            for stem, kind, _, ours, marks, _ in table
+        ),
+        "",
+        "| lesson | nbgrader autograde, s per notebook | course grader, s per notebook |",
+        "|---|---|---|",
+    ]
+    for stem, kinds in LESSONS.items():
+        ours = sum(graded[(stem, kind)]["time_s"] for kind in kinds) / len(kinds)
+        lines.append(f"| {stem[:2]} | {autograde[stem]:.1f} | {ours:.1f} |")
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text("\n".join(lines) + "\n")
+
+
 @needs_nbgrader
 def test_nbgrader_and_the_course_grader_give_the_same_marks(course, graded):
     table = []
@@ -249,6 +280,7 @@ def test_nbgrader_and_the_course_grader_give_the_same_marks(course, graded):
             names = list(row["marks"])
             expected = dict(zip(names, (MARKS[what] for what in KINDS[kind])))
             table.append((stem, kind, expected, ours, row["marks"], row["messages"]))
+    write_side_by_side(course, graded, table)
     wrong = [line for line in table if not line[2] == line[3] == line[4]]
     assert not wrong, "\n".join(
         f"{stem} {kind}: expected {expected}, nbgrader {ours}, grader {marks} ({messages})"

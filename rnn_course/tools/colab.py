@@ -27,13 +27,14 @@ from .notebook import colab_badge, repository, setup_cell
 
 # The metadata Colab writes for a notebook saved with "Runtime > Change runtime type > T4 GPU".
 COLAB_METADATA = {"accelerator": "GPU", "colab": {"provenance": [], "gpuType": "T4"}}
-FOLDERS = ("notebooks", "exercises")
+FOLDERS = ("notebooks", "exercises", "notebooks/zh", "exercises/zh")  # zh: tools.translation
 DEFAULT_REF = "main"
 FIX_COMMAND = "python -m rnn_course colab"
 
 # Any badge-like link, whatever address it holds: `[![Open In Colab](...)](...)`.
 _BADGE = re.compile(r"\[!\[Open In Colab\]\([^)\s]*\)\]\([^)\s]*\)")
-_BADGE_FILE = re.compile(r"/[^/)\s]+/([^/)\s]+\.ipynb)\)$")  # the folder and file it opens
+# The folder (notebooks/ or exercises/, or a translation's notebooks/zh/) and file it opens.
+_BADGE_FILE = re.compile(r"/(?:notebooks|exercises)(?:/[a-z]{2})?/([^/)\s]+\.ipynb)\)$")
 _REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _REF = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
 _REPOSITORY_LINE = re.compile(r'^(Repository = ")https://github\.com/[^"]*(")', re.M)
@@ -199,8 +200,9 @@ def rewrite(notebook, path_in_repo: str, repo: str, ref: str) -> bool:
 def retarget_badge(notebook, folder: str = "exercises") -> None:
     """Point the title cell's badge at the same file name in `folder`, in place.
 
-    For the release command: a student edition is a copy of its lesson, whose badge opens
-    `notebooks/NAME.ipynb`; the edition's must open `exercises/NAME.ipynb`. Repository and ref
+    For the release commands: a student edition is a copy of its lesson, whose badge opens
+    `notebooks/NAME.ipynb`; the edition's must open `exercises/NAME.ipynb` (a translation's,
+    `notebooks/zh/NAME.ipynb` and `exercises/zh/NAME.ipynb`). Repository and ref
     are kept, so an edition made from an up-to-date lesson is up to date too.
     """
     if not notebook.cells or notebook.cells[0].cell_type != "markdown":

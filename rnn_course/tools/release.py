@@ -90,8 +90,11 @@ def clear_outputs(notebook: nbformat.NotebookNode) -> None:
             cell.metadata.pop("execution", None)
 
 
-def student_edition(lesson: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of `lesson` with every solution block stubbed out and the outputs cleared."""
+def student_edition(
+    lesson: nbformat.NotebookNode, folder: str = "exercises"
+) -> nbformat.NotebookNode:
+    """A copy of `lesson` with every solution block stubbed out and the outputs cleared; its
+    badge opens the edition's own file in `folder`."""
     edition = copy.deepcopy(lesson)
     clear_outputs(edition)
     for number, cell in enumerate(edition.cells):
@@ -106,7 +109,7 @@ def student_edition(lesson: nbformat.NotebookNode) -> nbformat.NotebookNode:
     ]
     if answers:
         answers[0].source = f"{GRADED_NOTE}\n{answers[0].source}"
-    retarget_badge(edition)  # the Colab badge opens the student edition itself
+    retarget_badge(edition, folder)  # the Colab badge opens the student edition itself
     return edition
 
 
