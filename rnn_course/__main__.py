@@ -50,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
         help="RNN_COURSE_SEED for every lesson, added to each seed it sets (default: the one set, 0)",
     )
     run.add_argument(
+        "--timeout",
+        type=int,
+        default=1800,
+        help="seconds one cell may take (default 1800; a slow machine's full mode may need more)",
+    )
+    run.add_argument(
         "--device-file",
         action="store_true",
         help="also keep each passing full-mode lesson's results in results/DEVICE.json (commit it)",
@@ -148,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.seed is not None and args.seed < 0:
         parser.error(f"--seed must be a non-negative integer, got {args.seed}")
-    reports = run_all(args.quick, args.inplace, args.out, args.lessons, args.folder, args.seed)
+    reports = run_all(
+        args.quick, args.inplace, args.out, args.lessons, args.folder, args.seed, args.timeout
+    )
     print()
     print(format_table(reports))
     print(f"\nresults: {args.out / 'results.json'}")

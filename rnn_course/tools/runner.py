@@ -163,12 +163,13 @@ def run_all(
     only: list[str] | None = None,
     folder: Path = NOTEBOOKS_DIR,
     seed: int | None = None,
+    timeout: int = 1800,
 ) -> list[dict]:
     """Run the lessons (all, or those whose names start with an entry of `only`) in order.
 
     Executed copies go to `out_dir` (with `inplace`, back into the lessons, stamped), and so
     does `results.json`. `seed` is `RNN_COURSE_SEED` for every lesson (None: the one set,
-    default 0). Returns one report per lesson.
+    default 0); `timeout` is the limit of one cell, in seconds. Returns one report per lesson.
     """
     paths = lessons(folder)
     if only:
@@ -180,7 +181,7 @@ def run_all(
     reports = []
     for path in paths:
         print(f"running {path.name} ({'quick' if quick else 'full'} mode) ...", flush=True)
-        notebook, report = run_lesson(path, quick, seed=seed)
+        notebook, report = run_lesson(path, quick, timeout, seed)
         reports.append(report)
         print(format_table([report]).splitlines()[1], flush=True)
         stamp(notebook, report)  # a copy's stamp tells its mode too
