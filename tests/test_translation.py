@@ -144,3 +144,17 @@ def test_a_translation_must_keep_numbers_code_formulas_and_addresses(english, ch
 def test_an_unknown_language_is_refused():
     with pytest.raises(ValueError, match="language must be one of zh, got 'fr'"):
         translation.release("fr")
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("**暂退法（dropout）**在训练时", True),  # closing ** after ） and before a letter
+        ("**暂退法**（dropout）在训练时", False),
+        ("**形状**（shape）；", False),
+        ("样本：**（窗口，下一个值）对**；", False),
+        ("The **context** `c`, and **`nn.Embedding`** stores", False),
+    ],
+)
+def test_bold_that_markdown_would_show_as_asterisks_is_found(text, shown):
+    assert bool(translation.unrendered_bold(text)) == shown

@@ -28,6 +28,7 @@ import difflib
 import io
 import re
 import tokenize
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -309,6 +310,37 @@ def term_problems(catalogue: polib.POFile, terms: dict[str, str]) -> list[str]:
     return found
 
 
+def _punctuation(char: str) -> bool:
+    return unicodedata.category(char)[0] in "PS"
+
+
+def unrendered_bold(text: str) -> list[str]:
+    """The `**` of `text` that Markdown cannot read as the start or the end of bold text.
+
+    CommonMark's flanking rules: `**` closes only if it follows no space, and, after punctuation
+    such as a full-width bracket, only if a space or punctuation comes next: `**暂退法（dropout）**在`
+    shows its asterisks, `**暂退法**（dropout）在` does not.
+    """
+    for pattern in _KEPT[:3]:  # formulas and code hold no emphasis
+        text = pattern.sub("x", text)
+    found, opening = [], True
+    for match in re.finditer(r"(?<!\*)\*\*(?!\*)", text):
+        before = text[match.start() - 1] if match.start() else " "
+        after = text[match.end()] if match.end() < len(text) else " "
+        if opening:
+            ok = not after.isspace() and (
+                not _punctuation(after) or before.isspace() or _punctuation(before)
+            )
+        else:
+            ok = not before.isspace() and (
+                not _punctuation(before) or after.isspace() or _punctuation(after)
+            )
+        if not ok:
+            found.append(text[max(0, match.start() - 12) : match.end() + 12])
+        opening = not opening
+    return found
+
+
 def entry_problems(entry: polib.POEntry) -> list[str]:
     """What is wrong with one entry: missing, fuzzy, or a kept part changed."""
     where = f"{entry.msgctxt}: {entry.msgid[:60]!r}"
@@ -321,7 +353,10 @@ def entry_problems(entry: polib.POEntry) -> list[str]:
         lost = sorted(set(english) - set(translation))
         added = sorted(set(translation) - set(english))
         return [f"{where}: the translation must keep {lost} as written; it has {added}"]
-    return []
+    return [
+        f"{where}: Markdown will show the asterisks of {snippet!r}: put the bracket outside the bold"
+        for snippet in unrendered_bold(entry.msgstr)
+    ]
 
 
 def problems(lang: str, lessons_dir: Path = NOTEBOOKS_DIR) -> list[str]:
