@@ -222,7 +222,7 @@ _CELL_STATE = """() => {
   const outputs = [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output')];
   const markdown = [...document.querySelectorAll('.jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown')];
   return {
-    markdown: markdown.map(m => m.innerText).join('\n'),
+    markdown: markdown.map(m => m.innerText).join('\\n'),
     formulas: document.querySelectorAll('.jp-Notebook .jp-RenderedMarkdown mjx-container').length,
     fail: look(document.querySelector('.jp-Notebook .rnn-course-fail')),
     pass: look(document.querySelector('.jp-Notebook .rnn-course-pass')),
