@@ -32,7 +32,7 @@ from fixtures.submissions import LESSON, LESSONS, NAMES, answered, edition, solu
 from rnn_course.settings import PACKAGE_DIR
 from rnn_course.tools.grading import MAX_OUTPUT_CHARS, MAX_RECORD_CHARS, format_table, grade
 
-pytestmark = pytest.mark.long  # many notebooks: .ci/run runs it in its default job only
+pytestmark = pytest.mark.long  # many notebooks: .ci/run runs it in its newest job only
 
 DAEMON_MARK = "rnn-course-attack-daemon"
 SUCCEED = "return x @ weight.T + bias  # the attack worked"

@@ -11,7 +11,7 @@ import pytest
 from rnn_course.settings import CHECKS_ENV, DATA_ENV, QUICK_ENV, SEED_ENV, seed_offset
 from rnn_course.tools.runner import NOTEBOOKS_DIR, run_lesson
 
-pytestmark = pytest.mark.long  # many notebooks: .ci/run runs it in its default job only
+pytestmark = pytest.mark.long  # many notebooks: .ci/run runs it in its newest job only
 
 LESSON = NOTEBOOKS_DIR / "09_char_language_model.ipynb"
 

@@ -1,14 +1,14 @@
 """The course under the real nbgrader, configured by nbgrader-course/nbgrader_config.py.
 
-`generate_assignment`, `autograde` and `generate_feedback` on lessons 01, 05 and 10 (quick mode,
-which the configuration sets), with no RNN_COURSE_CHECKS in the environment: the checks must
+`generate_assignment`, `autograde` and `generate_feedback` on lessons 01, 04 and 05 (quick mode,
+which the configuration sets; three cheap lessons, as the test grades each submission twice), with no RNN_COURSE_CHECKS in the environment: the checks must
 be strict by themselves. Each submission answers its exercises right, wrong, not at all, or
 right in an honest variant (a helper above the function, a comment on its `def` line, a line
 after it that uses it); nbgrader's marks must be those, and the course grader's. One lesson-05
 submission replaces a check from its answer cell: its mark must be 0 in both. The marks and the
 seconds per notebook of both, side by side, go to build/nbgrader/side_by_side.md.
 
-The tests that run nbgrader are skipped where it is not installed (the default CI job installs
+The tests that run nbgrader are skipped where it is not installed (the newest CI job installs
 it: requirements-instructor.txt).
 """
 
@@ -29,7 +29,7 @@ from rnn_course.tools import grading, untouched
 from rnn_course.tools.release import solution_blocks, student_edition
 from rnn_course.tools.runner import NOTEBOOKS_DIR, lessons
 
-pytestmark = pytest.mark.long  # many notebooks: .ci/run runs it in its default job only
+pytestmark = pytest.mark.long  # many notebooks: .ci/run runs it in its newest job only
 
 needs_nbgrader = pytest.mark.skipif(
     importlib.util.find_spec("nbgrader") is None,
@@ -42,8 +42,8 @@ STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
 PATCH = "check.last_valid_output = lambda answer: answer  # a wrong answer made to pass\n\n\n"
 LESSONS = {
     "01_fc_basics": ["mixed", "variant", "empty"],
+    "04_rnn_from_scratch": ["mixed", "variant"],
     "05_nn_rnn": ["mixed", "variant", "empty", "patched"],
-    "10_seq2seq_attention": ["mixed", "variant"],
 }
 # What each kind of submission does to the lesson's three exercises, in order.
 KINDS = {

@@ -28,7 +28,7 @@ from fixtures.submissions import LESSONS, RIGHT, answered, edition, solution
 from rnn_course.settings import REPO_ROOT
 from rnn_course.tools import grading, shards
 
-pytestmark = pytest.mark.long  # many notebooks: .ci/run runs it in its default job only
+pytestmark = pytest.mark.long  # many notebooks: .ci/run runs it in its newest job only
 
 DEPLOY = REPO_ROOT / "deploy"
 FAKE_PODMAN = r"""#!@PYTHON@
