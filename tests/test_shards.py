@@ -1,7 +1,8 @@
 """Grading a class in shards (`grade --shard I/N`, `grade-merge`) and the deploy/ recipes.
 
-Every shard runs as its own process, started the way deploy/grading-job.yaml (a Kubernetes
-Indexed Job) and deploy/grade-slurm.sh (a Slurm array) start it: their command line and
+Every shard runs as its own process, all of them at once (as a Job's pods and an array's tasks
+do), started the way deploy/grading-job.yaml (a Kubernetes Indexed Job) and
+deploy/grade-slurm.sh (a Slurm array) start it: their command line and
 environment, read from those files, with the container's mounts mapped to folders here (no
 container engine runs here: a stand-in `podman` maps the mounts and runs the Containerfile's
 ENTRYPOINT). The merged CSV is compared with one unsharded run's, byte for byte but for the
@@ -31,6 +32,7 @@ from rnn_course.tools import grading, shards
 pytestmark = pytest.mark.long  # many notebooks: .ci/run runs it in its newest job only
 
 DEPLOY = REPO_ROOT / "deploy"
+PIPES = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "text": True}
 FAKE_PODMAN = r"""#!@PYTHON@
 # A stand-in for `podman run` (tests/test_shards.py): maps the -v mounts to the host folders
 # and runs the image's ENTRYPOINT with its ENV, both read from deploy/Containerfile.
@@ -90,8 +92,15 @@ def job_spec() -> tuple[dict, dict]:
     return job, job["spec"]["template"]["spec"]
 
 
+def run_all(started: list[subprocess.Popen]) -> None:
+    """Wait for every process (started at once, as a Job's pods or an array's tasks run)."""
+    for process in started:
+        _, stderr = process.communicate()
+        assert process.returncode == 0, stderr[-2000:]
+
+
 def run_kubernetes(folders: dict[str, Path], count: int, extra: list[str]) -> None:
-    """Run every pod of the Indexed Job, one process each, as the Job file says."""
+    """Run every pod of the Indexed Job, one process each, all at once, as the Job file says."""
     job, pod = job_spec()
     (container,) = pod["containers"]
     env_of_file = {item["name"]: item["value"] for item in container["env"]}
@@ -105,6 +114,7 @@ def run_kubernetes(folders: dict[str, Path], count: int, extra: list[str]) -> No
     script = re.sub(rf"(?<![\w/])({inside})(?=/|\s|$)", lambda m: str(mounts[m[1]]), script)
     script = script.replace("python -m rnn_course grade", f"{sys.executable} -m rnn_course grade")
     script = script.replace(" --shard", f" {shlex.join(extra)} --shard")
+    started = []
     for index in range(count):
         env = {
             **os.environ,
@@ -113,12 +123,12 @@ def run_kubernetes(folders: dict[str, Path], count: int, extra: list[str]) -> No
             "JOB_COMPLETION_INDEX": str(index),
         }
         env["RNN_COURSE_DATA"] = str(mounts[image_env["RNN_COURSE_DATA"]])
-        done = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr[-2000:]
+        started.append(subprocess.Popen(["sh", "-c", script], env=env, **PIPES))
+    run_all(started)
 
 
 def run_slurm(folders: dict[str, Path], count: int, extra: list[str], tmp: Path) -> None:
-    """Run every task of the Slurm array, one process each, through the script itself."""
+    """Run every task of the Slurm array, one process each, all at once, through the script."""
     script = DEPLOY / "grade-slurm.sh"
     text = script.read_text()
     cpus = re.search(r"^#SBATCH --cpus-per-task=(\d+)$", text, re.M)[1]
@@ -127,6 +137,7 @@ def run_slurm(folders: dict[str, Path], count: int, extra: list[str], tmp: Path)
     fake = FAKE_PODMAN.replace("@PYTHON@", sys.executable)
     podman.write_text(fake.replace("@CONTAINERFILE@", str(DEPLOY / "Containerfile")))
     podman.chmod(podman.stat().st_mode | stat.S_IXUSR)
+    started = []
     for task in range(1, count + 1):
         env = {
             **os.environ,
@@ -141,8 +152,8 @@ def run_slurm(folders: dict[str, Path], count: int, extra: list[str], tmp: Path)
             "EXPECTED_IMAGE": image,
             "EXTRA_ARGS": json.dumps(extra),
         }
-        done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr[-2000:]
+        started.append(subprocess.Popen(["bash", str(script)], env=env, **PIPES))
+    run_all(started)
 
 
 def grade_unsharded(submissions: Path, out: Path, extra: list[str]) -> None:
