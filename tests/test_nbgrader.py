@@ -1,12 +1,13 @@
 """The course under the real nbgrader, configured by nbgrader-course/nbgrader_config.py.
 
 `generate_assignment`, `autograde` and `generate_feedback` on lessons 01, 04 and 05 (quick mode,
-which the configuration sets; three cheap lessons, as the test grades each submission twice), with no RNN_COURSE_CHECKS in the environment: the checks must
-be strict by themselves. Each submission answers its exercises right, wrong, not at all, or
-right in an honest variant (a helper above the function, a comment on its `def` line, a line
-after it that uses it); nbgrader's marks must be those, and the course grader's. One lesson-05
-submission replaces a check from its answer cell: its mark must be 0 in both. The marks and the
-seconds per notebook of both, side by side, go to build/nbgrader/side_by_side.md.
+which the configuration sets; cheap lessons, as each submission is graded twice), with no
+RNN_COURSE_CHECKS in the environment: the checks must be strict by themselves. Each submission
+answers its exercises right, wrong, not at all, or right in an honest variant (a helper above the
+function, a comment on its `def` line, a line after it that uses it); nbgrader's marks must be
+those, and the course grader's. One lesson-05 submission replaces a check from its answer cell: its
+mark must be 0 in both. The marks and the seconds per notebook of both, side by side, go to
+build/nbgrader/side_by_side.md.
 
 The tests that run nbgrader are skipped where it is not installed (the newest CI job installs
 it: requirements-instructor.txt).
