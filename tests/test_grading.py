@@ -16,6 +16,7 @@ import pytest
 from fixtures.submissions import LESSON, LESSONS, NAMES, RIGHT, STUB, answered, edition, solution
 from nbformat.v4 import new_code_cell
 
+from rnn_course.tools import sandbox
 from rnn_course.tools.grading import (
     MAX_OUTPUT_CHARS,
     MAX_SUBMISSION_BYTES,
@@ -448,3 +449,12 @@ def test_real_lesson_end_to_end(tmp_path):
     edition, solved = rows
     assert edition["graded"] and edition["max"] >= 2 and edition["total"] == 0
     assert solved["graded"] and solved["total"] == solved["max"], solved["messages"]
+
+
+def test_graders_side_by_side_never_share_a_kernel_uid():
+    """Each batch holds its uids until it ends, so a second grader on the machine (another shard
+    on the same node) takes others: a uid's process limit counts every process of that user."""
+    with sandbox.claimed_uids(2) as first, sandbox.claimed_uids(2) as second:
+        assert len(set(first + second)) == 4
+    with sandbox.claimed_uids(2) as again:
+        assert again == first  # given back when the batch ended

@@ -942,8 +942,6 @@ def grade(
     cores = len(os.sched_getaffinity(0))
     jobs = min(jobs or cores, len(found))
     mode = isolation or sandbox.detect_mode()
-    # as root, each kernel runs as a user of its own, whatever the mode
-    uids = sandbox.free_uids(jobs) if os.geteuid() == 0 else [os.getuid()] * jobs
     hidden = [
         REPO_ROOT,
         PACKAGE_DIR,  # where the package is installed, references included
@@ -951,7 +949,13 @@ def grade(
         out.parent,
         *(p if p.is_dir() else p.parent for p in map(Path, paths)),
     ]
-    with tempfile.TemporaryDirectory(prefix="rnn-course-batch-") as batch:
+    root = os.geteuid() == 0
+    with (
+        sandbox.claimed_uids(jobs if root else 0) as claimed,
+        tempfile.TemporaryDirectory(prefix="rnn-course-batch-") as batch,
+    ):
+        # as root, each kernel runs as a user of its own, whatever the mode
+        uids = claimed if root else [os.getuid()] * jobs
         os.chmod(batch, 0o711)  # the kernels' users reach the data copy, see nothing else
         packages = {
             path.stem: kernel_package(

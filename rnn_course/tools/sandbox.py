@@ -26,8 +26,10 @@ Isolation modes (`detect_mode`):
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
+import fcntl
 import json
 import os
 import pwd
@@ -119,21 +121,46 @@ def _mapped_ids(kind: str) -> list[tuple[int, int]]:
     return [(int(f[0]), int(f[2])) for f in (line.split() for line in lines) if len(f) == 3]
 
 
-def free_uids(count: int) -> list[int]:
-    """`count` user ids without an account, usable here, for the kernels of one batch."""
-    found = []
+UID_LOCKS = Path("/run/lock") if os.access("/run/lock", os.W_OK) else Path(tempfile.gettempdir())
+
+
+def _unused_uids():
+    """User ids without an account, usable here, highest first."""
     for first, size in sorted(_mapped_ids("uid"), reverse=True):
-        uid = min(first + size, 2**31) - 1
-        while uid >= max(first, 1000) and len(found) < count:
+        for uid in range(min(first + size, 2**31) - 1, max(first, 1000) - 1, -1):
+            if uid in (65534, 65535):
+                continue
             try:
                 pwd.getpwuid(uid)
             except KeyError:
-                if uid not in (65534, 65535):
-                    found.append(uid)
-            uid -= 1
-    if len(found) < count:
-        raise RuntimeError(f"found only {len(found)} free user ids, {count} needed")
-    return found
+                yield uid
+
+
+@contextlib.contextmanager
+def claimed_uids(count: int):
+    """`count` user ids without an account, for the kernels of one batch, each held until the
+    block ends (a lock file in `UID_LOCKS`): graders side by side on one machine, such as the
+    shards of a Slurm array on one node, never share a uid, whose process limit is counted
+    over every process of that user."""
+    held: dict[int, int] = {}  # uid -> the descriptor of its locked file
+    try:
+        for uid in _unused_uids():
+            if len(held) == count:
+                break
+            descriptor = os.open(
+                UID_LOCKS / f"rnn-course-uid-{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600
+            )
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held[uid] = descriptor
+            except BlockingIOError:  # another grader's
+                os.close(descriptor)
+        if len(held) < count:
+            raise RuntimeError(f"found only {len(held)} free user ids, {count} needed")
+        yield list(held)
+    finally:
+        for descriptor in held.values():
+            os.close(descriptor)
 
 
 class Sandbox:
@@ -313,14 +340,18 @@ def detect_mode() -> str:
     Tried for real: a launcher builds a sandbox and runs Python in it.
     """
     mode = "root" if os.geteuid() == 0 else "userns"
-    uid = free_uids(1)[0] if mode == "root" else os.getuid()
-    box = Sandbox(mode, uid, Limits(), Path(__file__).parent, None, [], 1)
-    try:
-        command = box.command([sys.executable, "-I", "-S", "-c", "pass"])
-        done = subprocess.run(command, cwd=box.work, capture_output=True, timeout=60, check=False)
-        return mode if done.returncode == 0 else "plain"
-    finally:
-        box.remove()
+    with claimed_uids(1 if mode == "root" else 0) as uids:
+        box = Sandbox(
+            mode, uids[0] if uids else os.getuid(), Limits(), Path(__file__).parent, None, [], 1
+        )
+        try:
+            command = box.command([sys.executable, "-I", "-S", "-c", "pass"])
+            done = subprocess.run(
+                command, cwd=box.work, capture_output=True, timeout=60, check=False
+            )
+            return mode if done.returncode == 0 else "plain"
+        finally:
+            box.remove()
 
 
 # ----------------------------------------------------------------------------- the launcher
