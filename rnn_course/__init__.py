@@ -22,6 +22,7 @@ from .plots import (
     plot_gradient_norms,
     plot_history,
     plot_series,
+    show,
 )
 from .results import record
 from .settings import (
@@ -88,6 +89,7 @@ __all__ = [
     "seed_everything",
     "separates_words",
     "setup",
+    "show",
     "sine_wave",
     "time_split",
 ]

@@ -7,6 +7,7 @@
 - Exercises carry nbgrader's metadata: the solution cell and the check cell after it, whose code
   is `NAME = check.NAME(NAME)`.
 - Stored outputs hold no error, no warning and no progress bar.
+- Every figure carries alt text: the lessons show figures with `show(alt)`, never `plt.show()`.
 """
 
 import ast
@@ -177,6 +178,18 @@ def test_stored_outputs_hold_no_error_warning_or_progress_bar(path):
                 or "ipywidgets" in cell.source
                 or "interact" in cell.source
             ), f"{path.name} cell {index}: a stored widget (it renders as text on GitHub)"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+def test_every_figure_has_alt_text(path):
+    for index, cell in code_cells(path):
+        assert "plt.show()" not in cell.source, (
+            f"{path.name} cell {index}: plt.show() draws a figure without alt text; use show(alt)"
+        )
+        for output in cell.outputs:
+            if "image/png" in output.get("data", {}):
+                alt = output.get("metadata", {}).get("image/png", {}).get("alt", "")
+                assert alt.strip(), f"{path.name} cell {index}: a stored figure without alt text"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=IDS)

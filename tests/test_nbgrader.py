@@ -291,7 +291,8 @@ def test_nbgrader_and_the_course_grader_give_the_same_marks(course, graded):
 
 @needs_nbgrader
 def test_a_failed_check_costs_its_mark_and_nothing_else(course):
-    """Feedback shows one FAIL per wrong exercise, on one line, and no other error."""
+    """Feedback shows one FAIL per wrong exercise, on one line, and no other error; its
+    figures carry their alt text."""
     for stem in LESSONS:
         autograded = course / "autograded" / "mixed" / f"lesson{stem[:2]}" / f"{stem}.ipynb"
         notebook = nbformat.read(autograded, 4)
@@ -308,6 +309,11 @@ def test_a_failed_check_costs_its_mark_and_nothing_else(course):
             assert output.traceback == [f"FAIL {grade_id}: {output.evalue}"]
         html = (course / "feedback" / "mixed" / f"lesson{stem[:2]}" / f"{stem}.html").read_text()
         assert "white-space: pre-wrap" in html and f"FAIL {errors[0][0]}" in html
+        figures = re.findall(r"<img src=\"data:image/png[^>]*>", html)
+        assert figures or stem.startswith("05"), f"{stem}: no figure in the feedback"
+        assert all(re.search(r'alt="[^"]', tag) for tag in figures), (
+            f"{stem}: a figure without alt text in the feedback"
+        )
 
 
 @needs_nbgrader

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from rnn_course import plot_digits, plot_gradient_norms, plot_history, plot_series
+from rnn_course import plot_digits, plot_gradient_norms, plot_history, plot_series, plots, show
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +48,20 @@ def test_plot_gradient_norms_draws_one_curve_per_label_against_distance():
         plot_gradient_norms({})
     with pytest.raises(ValueError, match=r"norms_by_label\['rnn'\] must be 1-D"):
         plot_gradient_norms({"rnn": torch.ones(2, 2)})
+
+
+def test_show_puts_the_alt_text_on_the_figure_and_closes_it(monkeypatch):
+    shown = []
+    monkeypatch.setattr(plots, "get_ipython", lambda: object())  # as in a notebook
+    monkeypatch.setattr(plots, "display", lambda *a, **k: shown.append((a, k)))
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3])
+    show("A line rising from 1 to 3")
+    (data,), options = shown[0]
+    assert options == {"raw": True, "metadata": {"image/png": {"alt": "A line rising from 1 to 3"}}}
+    assert data["text/plain"] == "A line rising from 1 to 3" and data["image/png"].startswith(
+        "iVBOR"
+    )
+    assert not plt.fignum_exists(fig.number)
+    with pytest.raises(ValueError, match="alt must be a sentence that says what the figure shows"):
+        show("  ")
