@@ -451,9 +451,11 @@ def test_real_lesson_end_to_end(tmp_path):
     assert solved["graded"] and solved["total"] == solved["max"], solved["messages"]
 
 
-def test_graders_side_by_side_never_share_a_kernel_uid():
+def test_graders_side_by_side_never_share_a_kernel_uid(tmp_path, monkeypatch):
     """Each batch holds its uids until it ends, so a second grader on the machine (another shard
-    on the same node) takes others: a uid's process limit counts every process of that user."""
+    on the same node) takes others: a uid's process limit counts every process of that user.
+    (The locks go to a folder of the test's own, out of reach of graders that run beside it.)"""
+    monkeypatch.setattr(sandbox, "UID_LOCKS", tmp_path)
     with sandbox.claimed_uids(2) as first, sandbox.claimed_uids(2) as second:
         assert len(set(first + second)) == 4
     with sandbox.claimed_uids(2) as again:
